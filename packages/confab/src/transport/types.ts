@@ -133,6 +133,12 @@ export interface TlsOptions {
    * connection. Logs a warning on every connection.
    */
   insecureSkipVerify_TESTS_ONLY?: boolean | undefined;
+  /**
+   * Highest TLS version to offer (Node only). Default: the platform's (TLS 1.3 on Node 20).
+   * `'TLSv1.2'` makes `tls-unique` channel binding possible with servers that offer
+   * SCRAM-*-PLUS but no XEP-0440 list (ejabberd 23.01). TLS 1.2 is the floor either way (RFC 7590).
+   */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3' | undefined;
 }
 
 /** One SRV answer (RFC 2782). */

@@ -121,8 +121,22 @@ function nameCharWide(c: number): boolean {
 
 // Characters XML 1.0 forbids (section 2.2). Decoded UTF-8 never holds lone surrogates; text handed in
 // as a string may, so it is checked with the Unicode-aware variant (which matches unpaired ones only).
-const INVALID_DECODED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const INVALID_STRING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/u;
+// Bytes input is checked before it is decoded, a word (4 bytes) at a time: in valid UTF-8 a byte below
+// 0x20 is always that control character itself, and U+FFFE/U+FFFF are EF BF BE / EF BF BF, so the
+// check needs no decoded text and runs at memory speed (a regex over the decoded chunk costs about
+// as much as decoding it). The same pass notes whether the chunk holds TAB/LF (attribute-value
+// normalization) or CR (end-of-line handling), so chunks without them skip those searches.
+const B_BAD = 1;
+const B_TABLF = 2;
+const B_CR = 4;
+const B_EF = 8;
+const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0; b < 32; b++) BYTE_CLASS[b] = B_BAD;
+BYTE_CLASS[9] = BYTE_CLASS[10] = B_TABLF;
+BYTE_CLASS[13] = B_CR;
+BYTE_CLASS[0xef] = B_EF;
+const STREAM = { stream: true };
 const NUMERIC_REF = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/;
 const ENTITY_NAME = /^[A-Za-z_:][-.0-9A-Za-z_:\u00B7-\uFFFF]*$/;
 const XML_DECL =
@@ -254,6 +268,11 @@ export class StreamParser {
   /** Input not yet scanned because a handler threw while it was being processed. */
   private rest = '';
   private pendingCR = false;
+  /** Class bits (B_TABLF, B_CR) of the chunk being fed; both set when unknown. */
+  private flags = B_TABLF | B_CR;
+  /** Bytes of a possible U+FFFE/U+FFFF at the end of the last chunk: 1 = EF, 2 = EF BF. */
+  private efPend = 0;
+  private badCp = 0;
   private pendingHigh = '';
 
   private state = S_TEXT;
@@ -330,15 +349,21 @@ export class StreamParser {
           this.pendingHigh = s.slice(-1);
           s = s.slice(0, -1);
         }
+        this.flags = B_TABLF | B_CR;
         if (INVALID_STRING.test(s)) s = this.beforeInvalid(s, INVALID_STRING);
       } else {
         this.decoder ??= new TextDecoder('utf-8', { fatal: true });
-        try {
-          s = this.decoder.decode(chunk, { stream: true });
-        } catch {
-          fail('ERR_XML_ENCODING', 'not-well-formed', 'input is not valid UTF-8', this.base);
+        const bad = this.scanBytes(chunk);
+        if (bad >= 0) {
+          // Parse (and emit) what comes before the forbidden character, then fail.
+          const gen = this.gen;
+          const head = this.decode(chunk.subarray(0, bad));
+          this.flags = B_TABLF | B_CR;
+          this.feed(head);
+          if (gen !== this.gen) return;
+          this.invalidChar(this.badCp);
         }
-        if (INVALID_DECODED.test(s)) s = this.beforeInvalid(s, INVALID_DECODED);
+        s = this.decode(chunk);
       }
       this.feed(s);
     } catch (e) {
@@ -383,6 +408,8 @@ export class StreamParser {
     this.rest = '';
     this.pendingCR = false;
     this.pendingHigh = '';
+    this.flags = B_TABLF | B_CR;
+    this.efPend = 0;
     this.state = S_TEXT;
     this.pend = [];
     this.pendLen = 0;
@@ -440,6 +467,110 @@ export class StreamParser {
    * A forbidden character at some index of the chunk: what comes before it is still parsed (and its
    * stanzas emitted, in order), then the error. Returns '' when a handler reset the parser meanwhile.
    */
+  /** Decode bytes with the streaming decoder (fatal: invalid UTF-8 is an error). */
+  private decode(b: Uint8Array): string {
+    try {
+      return this.decoder!.decode(b, STREAM);
+    } catch {
+      fail('ERR_XML_ENCODING', 'not-well-formed', 'input is not valid UTF-8', this.base);
+    }
+  }
+
+  private invalidChar(c: number): never {
+    fail(
+      'ERR_XML_INVALID_CHAR',
+      'not-well-formed',
+      `character U+${c.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`,
+      this.base,
+    );
+  }
+
+  /**
+   * Check one byte: its class bits (0 for most), or -1 when it starts a forbidden character (then
+   * `badCp` says which). An EF in the last two bytes may start U+FFFE/U+FFFF in the next chunk.
+   */
+  private byteAt(c: Uint8Array, q: number, n: number): number {
+    const k = BYTE_CLASS[c[q]!]!;
+    if (k === 0) return 0;
+    if (k === B_BAD) {
+      this.badCp = c[q]!;
+      return -1;
+    }
+    if (k !== B_EF) return k;
+    if (q + 2 < n) {
+      if (c[q + 1] === 0xbf && (c[q + 2]! & 0xfe) === 0xbe) {
+        this.badCp = 0xfffe | (c[q + 2]! & 1);
+        return -1;
+      }
+    } else if (q + 1 === n) this.efPend = 1;
+    else if (c[q + 1] === 0xbf) this.efPend = 2;
+    return 0;
+  }
+
+  /**
+   * One pass over a chunk of bytes before decoding: sets `flags` (TAB/LF, CR seen) and returns the
+   * index of the first byte of a character XML forbids (0 if it began in an earlier chunk), or -1.
+   * Four bytes at a time: a word with no byte below 0x20 and none equal to 0xEF needs no look.
+   */
+  private scanBytes(c: Uint8Array): number {
+    const n = c.length;
+    let f = 0;
+    let i = 0;
+    let st = this.efPend;
+    this.efPend = 0;
+    // The end of an EF BF xx sequence that began in the previous chunk (continuation bytes: class 0).
+    while (st !== 0 && i < n) {
+      const b = c[i]!;
+      if (st === 1) {
+        if (b !== 0xbf) break;
+        st = 2;
+        i++;
+      } else {
+        if ((b & 0xfe) === 0xbe) {
+          this.badCp = 0xfffe | (b & 1);
+          return 0;
+        }
+        break;
+      }
+    }
+    if (i === n && st !== 0) {
+      this.efPend = st;
+      this.flags = 0;
+      return -1;
+    }
+    const off = c.byteOffset;
+    if (n - i >= 16) {
+      for (; ((off + i) & 3) !== 0; i++) {
+        const k = this.byteAt(c, i, n);
+        if (k < 0) return i;
+        f |= k;
+      }
+      const nw = (n - i) >> 2;
+      const w = new Int32Array(c.buffer, off + i, nw);
+      for (let j = 0; j < nw; j++) {
+        const x = w[j]!;
+        const y = x ^ 0xefefefef;
+        // Some byte < 0x20, or some byte == 0xEF (the classic "has less than" / "has zero" tricks).
+        if (((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) !== 0) {
+          const b = i + (j << 2);
+          for (let q = b; q < b + 4; q++) {
+            const k = this.byteAt(c, q, n);
+            if (k < 0) return q;
+            f |= k;
+          }
+        }
+      }
+      i += nw << 2;
+    }
+    for (; i < n; i++) {
+      const k = this.byteAt(c, i, n);
+      if (k < 0) return i;
+      f |= k;
+    }
+    this.flags = f;
+    return -1;
+  }
+
   private beforeInvalid(s: string, re: RegExp): string {
     const i = s.search(re);
     const gen = this.gen;
@@ -459,13 +590,14 @@ export class StreamParser {
     // End-of-line handling (XML 1.0 section 2.11): CRLF and lone CR become LF, also across chunks.
     if (this.pendingCR && s.charCodeAt(0) === 10) s = s.slice(1);
     this.pendingCR = false;
-    if (s.indexOf('\r') >= 0) {
+    if ((this.flags & B_CR) !== 0 && s.indexOf('\r') >= 0) {
       this.pendingCR = s.charCodeAt(s.length - 1) === 13;
       s = s.replace(/\r\n?/g, '\n');
     }
     if (this.rest !== '') {
       s = this.rest + s;
       this.rest = '';
+      this.flags = B_TABLF | B_CR;
     }
     this.run(s);
   }
@@ -475,7 +607,7 @@ export class StreamParser {
     const len = s.length;
     const lim = this.lim;
     let i = 0;
-    this.cLt = this.cAmp = this.cNl = this.cTab = -2;
+    this.resetCursors();
     while (i < len) {
       switch (this.state) {
         case S_TEXT: {
@@ -593,7 +725,7 @@ export class StreamParser {
           this.state = S_TEXT;
           this.cLt = this.cAmp = this.cNl = this.cTab = -2;
           const r = this.openTag(tag, 0, tag.length);
-          this.cLt = this.cAmp = this.cNl = this.cTab = -2;
+          this.resetCursors();
           if (r !== tag.length) notWellFormed('malformed start tag', this.ltAbs);
           i = k + 1;
           if (this.outKind !== 0 && !this.emit(s, i)) return;
@@ -640,6 +772,12 @@ export class StreamParser {
     const held =
       this.els.length > 0 ? this.base - this.stanzaStart : this.state === S_TEXT ? 0 : this.pendLen;
     if (held > lim.maxStanzaBytes) limit('stanza exceeds maxStanzaBytes', this.base);
+  }
+
+  /** Cursors for a new chunk: TAB and LF are only searched for if the chunk has any. */
+  private resetCursors(): void {
+    this.cLt = this.cAmp = -2;
+    this.cNl = this.cTab = (this.flags & B_TABLF) !== 0 ? -2 : -1;
   }
 
   private declaration(d: string): void {

@@ -1,0 +1,40 @@
+/**
+ * The public API shared by both entries (index.ts for Node, browser.ts for browsers):
+ * types and values a user of `confab` may name. Listed one by one, so nothing is
+ * exported by accident; internals (Connection, Pipeline, negotiate...) stay private.
+ */
+export type {
+  Client,
+  ClientEvents,
+  ClientOptions,
+  IqInput,
+  Messages,
+  OfflineEvent,
+  OnlineEvent,
+  ReconnectingEvent,
+  Status,
+  Timeouts,
+  WarningEvent,
+} from './client.ts';
+export type { ConfabErrorOptions, ErrorCode } from './errors.ts';
+export { ConfabError, StanzaError, StreamError, XmlError } from './errors.ts';
+export type { BareJid, FullJid, Jid } from './jid.ts';
+export { bare, equalJid, jid } from './jid.ts';
+export type { DebugSink } from './session/debug.ts';
+export type { IqRequestOptions } from './session/iq.ts';
+export type { KeepaliveOptions } from './session/keepalive.ts';
+export type { IqHandler, IqRequest } from './session/pipeline.ts';
+export type { ReconnectOptions } from './session/reconnect.ts';
+export type { SessionStore } from './session/session-store.ts';
+export type {
+  Message,
+  MessageType,
+  OutgoingMessage,
+  Presence,
+  PresenceShow,
+  PresenceType,
+} from './session/stanzas.ts';
+export { TlsCertificateError } from './transport/tls.ts';
+export type { TlsOptions } from './transport/types.ts';
+export type { Element } from './xml/element.ts';
+export { xml } from './xml/element.ts';
