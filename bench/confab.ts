@@ -37,7 +37,16 @@ export interface ConfabStreamParser {
 
 export type ConfabStreamParserClass = new (
   handlers: ConfabStreamParserHandlers,
-  options?: { limits?: Partial<ConfabParserLimits>; framing?: 'stream' | 'fragments' },
+  options?: {
+    limits?: Partial<ConfabParserLimits>;
+    framing?: 'stream' | 'fragments';
+    /** Per-stanza limit (a larger one for a pending roster result); undefined keeps the default. */
+    stanzaLimit?: (open: {
+      name: string;
+      xmlns: string;
+      attrs: Record<string, string>;
+    }) => number | undefined;
+  },
 ) => ConfabStreamParser;
 
 export interface ConfabParserModule {

@@ -20,9 +20,11 @@ import { cpus, loadavg } from 'node:os';
 import { formatTable, type Suite, type SuiteContext, type SuiteResult } from './harness.ts';
 import { parseSuite } from './parse.ts';
 import { serializeSuite } from './serialize.ts';
+import { sessionSuite } from './session.ts';
+import { sizeSuite } from './size.ts';
 
 /** Every suite, in the order they run. */
-const SUITES: Suite[] = [parseSuite, serializeSuite];
+const SUITES: Suite[] = [parseSuite, serializeSuite, sizeSuite, sessionSuite];
 
 function usage(): never {
   process.stderr.write(

@@ -20,6 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSharedServers } from '../testbed/index.ts';
 import { ensurePackages } from '../testbed/install.ts';
+import { ensureChromium } from './install-browser.ts';
 import { RUN_DIR_PREFIX, reapStale, stopAllOwnedSync, stopGroupSync } from '../testbed/process.ts';
 import type { TestServer } from '../testbed/types.ts';
 
@@ -239,6 +240,7 @@ async function main(): Promise<number> {
   if (needServers) {
     try {
       ensurePackages(['prosody', 'ejabberd', 'tmux', 'openssl']);
+      if (files.some((f) => f.endsWith('/browser.test.ts'))) ensureChromium();
     } catch (err) {
       console.error(`cannot set up the test bed: ${(err as Error).message}`);
       return 1;

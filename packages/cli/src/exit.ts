@@ -6,6 +6,7 @@
  * The library's ConfabError codes map to them in ONE table below; an unknown or future code is a
  * plain failure (1) until it is added here.
  */
+import type { ErrorCode } from 'confab';
 import { UsageError } from './args.ts';
 import { sanitizeForTerminal } from './sanitize.ts';
 
@@ -20,8 +21,11 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** What each library error code means for the exit status. Keyed by `ConfabError.code`. */
-export const EXIT_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
+/**
+ * What each library error code means for the exit status. Keyed by `ConfabError.code`; checked
+ * against the library's ErrorCode union (a type-only import: this file never loads the library).
+ */
+export const EXIT_BY_ERROR_CODE = {
   // cannot connect, or the connection's security was refused
   ERR_CONNECT: EXIT.connect,
   ERR_DNS: EXIT.connect,
@@ -54,7 +58,10 @@ export const EXIT_BY_ERROR_CODE: Readonly<Record<string, ExitCode>> = {
   ERR_XML_ENCODING: EXIT.connect,
   ERR_XML_INVALID_CHAR: EXIT.connect,
   ERR_XML_NAMESPACE: EXIT.connect,
-};
+  // local trouble that is no usage mistake
+  ERR_HANDLER: EXIT.failure,
+  ERR_OUTBOX_FULL: EXIT.failure,
+} as const satisfies Partial<Record<ErrorCode, ExitCode>>;
 
 /** A failure the CLI itself detected, with the exit code it means. */
 export class CliError extends Error {
@@ -81,7 +88,9 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return EXIT.usage;
   if (err instanceof CliError) return err.exitCode;
   const code = (err as ErrorLike | null)?.code;
-  if (typeof code === 'string' && code in EXIT_BY_ERROR_CODE) return EXIT_BY_ERROR_CODE[code]!;
+  if (typeof code === 'string' && Object.hasOwn(EXIT_BY_ERROR_CODE, code)) {
+    return EXIT_BY_ERROR_CODE[code as keyof typeof EXIT_BY_ERROR_CODE];
+  }
   return EXIT.failure;
 }
 

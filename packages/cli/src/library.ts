@@ -123,24 +123,16 @@ export const createSession: SessionFactory = async (p) => {
         }
       });
       try {
-        id = await client.messages.send({
+        const sent = await client.messages.send({
           to: m.to,
           body: m.body,
           type: m.type,
           subject: m.subject,
           thread: m.thread,
         });
-        const ping = client.iq({ type: 'get', to: domain, payload: xml('ping', { xmlns: NS_PING }) }).then(
-          () => undefined,
-          (err: unknown) => {
-            // An error reply proves the round trip as well as a result does.
-            if (err instanceof ConfabError && err.code === 'ERR_STANZA') return undefined;
-            throw err;
-          },
-        );
-        // When the bounce wins, the ping still settles later (disconnecting rejects it): handled.
-        ping.catch(() => {});
-        await Promise.race([ping, bounce]);
+        id = sent.id;
+        // `confirmed`: the server acked it (stream management) or answered a ping sent after it.
+        await Promise.race([sent.confirmed, bounce]);
         return { id };
       } finally {
         off();

@@ -5,19 +5,28 @@
  *
  *   transport (platform seam) -> Connection (stream life, wire log)
  *     -> negotiate (STARTTLS, SASL / legacy auth, bind)
- *     -> online: inbound Pipeline (origin checks, iq tracker, iq handlers, stages)
+ *     -> negotiate (STARTTLS, SASL / legacy auth, [SM resume], bind, [SM enable])
+ *     -> online: inbound: StreamManagement.receive (XEP-0198 counting, <r/>, <a/>)
+ *                  -> Pipeline (origin checks, iq tracker, iq handlers, stages)
+ *                outbound: every stanza through `#writeNow` (SM `track`, Store first)
+ *                Outbox (messages.send: queued while offline, confirmed by SM ack or
+ *                  by a ping round trip where SM is off)
  *                Keepalive (whitespace, XEP-0199 ping), built-in ping answer
- *     -> on loss: reconnect policy (backoff; stops on final errors)
+ *     -> on loss: SM detach, outbox offline, reconnect policy (backoff; stops on final
+ *        errors); the next login resumes (XEP-0198 5) or ends the old SM session and
+ *        hands its unacked messages back to the outbox.
  *
  * Features get their collaborators from here (`iq`, `handleIq`, `send`, events) and
  * tear down with the functions those return; there is no module-global state, so
  * many clients live in one process (the benchmark runs 200).
  *
- * Seams left for later modules: `session/sm.ts` (stream management: enable after
- * bind, resume in `#connectOnce`, count in `#sendStanza`/`#inbound`) and
- * `session/outbox.ts` (queue `messages.send` while offline instead of rejecting).
+ * Stream management and the outbox (XEP-0198 1.6.3, XEP-0359 0.7, XEP-0203 2.0):
+ * the state machines live in session/sm.ts and session/outbox.ts; this file drives
+ * them in the order their banners give (load, resume-or-enable, track in wire order,
+ * receive, detach, clean close), and owns only the timing: ack waits on disconnect,
+ * the confirmation ping where SM is off, and waiting for room in a full outbox.
  */
-import { ConfabError, StreamError } from './errors.ts';
+import { ConfabError, StanzaError, StreamError } from './errors.ts';
 import { Emitter } from './events.ts';
 import { bare, domainOf, type FullJid, type Jid, localOf, resourceOf, jid as toJid } from './jid.ts';
 import type { Platform, TransportOptions } from './platform/types.ts';
@@ -25,12 +34,14 @@ import { Connection } from './session/connection.ts';
 import { type DebugSink, debugSink } from './session/debug.ts';
 import { type IqRequestOptions, IqTracker } from './session/iq.ts';
 import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions, systemClock } from './session/keepalive.ts';
-import { type Negotiated, negotiate } from './session/negotiate.ts';
+import { type Negotiated, negotiate, type SmHooks } from './session/negotiate.ts';
 import { NS_CLIENT, NS_PING } from './session/ns.ts';
+import { Outbox, type OutboxMessage, type OutboxSender, type OutboxStatus } from './session/outbox.ts';
 import { type IqHandler, type IqRequest, Pipeline } from './session/pipeline.ts';
 import { backoffDelay, DEFAULT_RECONNECT, isFinalError, type ReconnectOptions } from './session/reconnect.ts';
 import { ScramKeyCache } from './session/sasl/scram.ts';
-import { memoryStore, type SessionStore, storeKeys } from './session/session-store.ts';
+import { type SmLoss, StreamManagement } from './session/sm.ts';
+import { parseStanzaError } from './session/stanza-error.ts';
 import {
   buildMessage,
   type Message,
@@ -40,6 +51,9 @@ import {
   parsePresence,
 } from './session/stanzas.ts';
 import { parseSeeOtherHost } from './session/stream-error.ts';
+import { loadAccountFacts, saveAccountFacts } from './store/account.ts';
+import { MemoryStore } from './store/memory.ts';
+import type { Store } from './store/types.ts';
 import { discoverWebSocket } from './transport/resolve.ts';
 import type { SrvResolver, TlsOptions, Transport, TransportHandlers } from './transport/types.ts';
 import { Element, xml } from './xml/element.ts';
@@ -61,6 +75,28 @@ export interface Timeouts {
 }
 
 const DEFAULT_TIMEOUTS: Timeouts = { connect: 10_000, login: 30_000, iq: 30_000, disconnect: 2_000 };
+
+/** Stream management (XEP-0198) settings. */
+export interface StreamManagementOptions {
+  /** Enable SM where the server offers it. Default true. */
+  enabled: boolean;
+  /** Ask for resumption (`<enable resume='true'/>`), and resume after a drop. Default true. */
+  resume: boolean;
+  /** Request an ack after this many stanzas (acks in batches cost no throughput). Default 10. */
+  ackEvery: number;
+  /** Request an ack this long (ms) after the last stanza of a smaller tail. Default 100. */
+  ackDelay: number;
+  /** Preferred maximum resumption time in seconds (`<enable max>`); the server's default otherwise. */
+  maxResume: number | undefined;
+}
+
+const DEFAULT_SM: StreamManagementOptions = {
+  enabled: true,
+  resume: true,
+  ackEvery: 10,
+  ackDelay: 100,
+  maxResume: undefined,
+};
 
 /** Options of `createClient`. Only `jid` and `password` are needed for a normal account. */
 export interface ClientOptions {
@@ -100,8 +136,17 @@ export interface ClientOptions {
   debug?: boolean | DebugSink | undefined;
   /** Parser limits for what the server sends. */
   limits?: Partial<ParserLimits> | undefined;
-  /** Where the session remembers things across connections (default: in memory). */
-  store?: SessionStore | undefined;
+  /**
+   * Where the client keeps what must outlive a connection or the process: the outbox,
+   * the stream-management session, account facts (store/types.ts). Default: in memory,
+   * for this client object only (`new MemoryStore({ durable: false })`). With a durable
+   * store (the CLI's SQLite), a queued message survives the process being killed.
+   */
+  store?: Store | undefined;
+  /** Stream management (XEP-0198): `false` switches it off; an object tunes it. Default on, with resumption. */
+  streamManagement?: boolean | Partial<StreamManagementOptions> | undefined;
+  /** At most this many messages wait for the server in the outbox (default 1000). */
+  outboxMax?: number | undefined;
   /** DNS seam (tests). */
   resolver?: SrvResolver | undefined;
 }
@@ -129,6 +174,32 @@ export interface ReconnectingEvent {
   error: ConfabError | undefined;
 }
 
+/** Passed to `messageAcked` listeners: the server has the message. */
+export interface MessageAckedEvent {
+  id: string;
+  element: Element;
+}
+
+/** Passed to `messageFailed` listeners: the message bounced before the server confirmed it. */
+export interface MessageFailedEvent {
+  id: string;
+  error: ConfabError;
+  element: Element;
+}
+
+/**
+ * Passed to `dropped` listeners: iq and presence stanzas a stream-management session
+ * sent but the server never acknowledged, when that session ended without resumption.
+ * They are not re-sent blindly (an iq's answer would reach a request that is gone;
+ * presence is re-sent by the session); the app decides. Messages are never dropped:
+ * they go back to the outbox.
+ */
+export interface DroppedEvent {
+  stanzas: Element[];
+  /** Why the session ended: resumption refused, a server without SM now, a clean close. */
+  reason: 'resume-failed' | 'session-ended';
+}
+
 /** Something worth telling the user that is not an error. */
 export interface WarningEvent {
   code: 'sasl-downgrade';
@@ -152,6 +223,12 @@ export interface ClientEvents {
   presence: Presence;
   /** Every inbound iq get/set (answered by its handler, or `service-unavailable`). */
   iq: IqRequest;
+  /** A message from `messages.send` is confirmed (SM ack, or ping round trip where SM is off). */
+  messageAcked: MessageAckedEvent;
+  /** A message from `messages.send` bounced (`<message type='error'>`) before it was confirmed. */
+  messageFailed: MessageFailedEvent;
+  /** Unacknowledged iq/presence given up with an SM session that could not be resumed. */
+  dropped: DroppedEvent;
 }
 
 /** `client.iq()` accepts an element or this shape. */
@@ -161,14 +238,38 @@ export interface IqInput {
   payload: Element;
 }
 
+/** A message handed to `messages.send`. */
+export interface SentMessage {
+  /** The message id (also its XEP-0359 origin-id). */
+  readonly id: string;
+  /** Where it is now: queued (offline, or waiting its turn), sent, acked, failed. */
+  readonly status: OutboxStatus;
+  /**
+   * Resolves when the server has the message: a stream-management ack, or a ping
+   * round trip where SM is off. Rejects (a StanzaError) if it bounced first. Reading
+   * it never causes an unhandled rejection; failures are also `messageFailed` events.
+   */
+  readonly confirmed: Promise<void>;
+}
+
 /** The messaging part of the API (grows in the messaging feature). */
 export interface Messages {
   /**
-   * Send a message; resolves with its id once written.
+   * Send a message. It never gets lost: while offline or reconnecting it waits in the
+   * outbox (in the Store before this resolves) and goes out, in order, once online.
+   * Resolves once queued or sent; `confirmed` says when the server has it. Every
+   * message carries an origin-id equal to its id, so receivers can drop duplicates
+   * (a re-send after a connection loss without resumption is at-least-once).
+   * Rejects with ERR_OUTBOX_FULL when `outboxMax` messages wait and the client is not
+   * online (online, it waits for room).
+   *
    * @example
-   * await client.messages.send({ to: 'romeo@example.net', body: 'Wherefore art thou?' })
+   * const { id, confirmed } = await client.messages.send({ to: 'romeo@example.net', body: 'Wherefore art thou?' });
+   * await confirmed; // the server has it
    */
-  send(message: OutgoingMessage): Promise<string>;
+  send(message: OutgoingMessage | Element): Promise<SentMessage>;
+  /** Messages not yet confirmed by the server, oldest first. */
+  pending(): SentMessage[];
 }
 
 interface Target {
@@ -185,6 +286,50 @@ class Redirect {
 }
 
 const MAX_REDIRECTS = 3;
+
+const noop = (): void => {};
+
+/** The app's view of an outbox message (lazy `confirmed`, so nothing is created per message unless asked). */
+class SentHandle implements SentMessage {
+  readonly #m: OutboxMessage;
+  #confirmed: Promise<void> | undefined;
+  constructor(m: OutboxMessage) {
+    this.#m = m;
+  }
+  get id(): string {
+    return this.#m.id;
+  }
+  get status(): OutboxStatus {
+    return this.#m.status;
+  }
+  get confirmed(): Promise<void> {
+    if (!this.#confirmed) {
+      const p = this.#m.confirmed();
+      // Marked handled: an app that never looks must not crash on a bounce (it is an event too).
+      p.catch(noop);
+      this.#confirmed = p;
+    }
+    return this.#confirmed;
+  }
+}
+
+/** A write waiting for the Store (SM's record of it must land before the wire does). */
+interface Held {
+  conn: Connection;
+  el: Element;
+  r: Element | undefined;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** `<enabled location>`: "host", "host:port" or "[v6]:port". */
+function parseLocation(location: string): Target | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(location.trim());
+  if (!m) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { host: (m[1] ?? m[2])!, port };
+}
 
 /**
  * An XMPP client. Make one with `createClient`.
@@ -206,11 +351,32 @@ export class Client {
   readonly #keepaliveOptions: KeepaliveOptions;
   readonly #reconnect: ReconnectOptions;
   readonly #debug: DebugSink | undefined;
-  readonly #store: SessionStore;
+  readonly #store: Store;
   readonly #events: Emitter<ClientEvents>;
   readonly #iq: IqTracker;
   readonly #pipeline: Pipeline;
   readonly #keepalive: Keepalive;
+  readonly #smOptions: StreamManagementOptions;
+  readonly #sm: StreamManagement;
+  readonly #outbox: Outbox;
+  readonly #outboxMax: number;
+  /** Store state loaded (`sm.load()`, then `outbox.load()`), once. */
+  #loading: Promise<void> | undefined;
+  #loaded = false;
+  /** Writes held until SM's Store batch has landed, in wire order. */
+  #held: Held[] = [];
+  #draining = false;
+  /** Messages of an ended SM session to write once on the next stream (already marked). */
+  #resend: Element[] = [];
+  /** `<enabled location>` the certificate covered: where to resume first. */
+  #smLocation: Target | undefined;
+  /** Waiting for every stanza to be acked (clean disconnect). */
+  readonly #ackWaiters = new Set<() => void>();
+  /** `messages.send` calls waiting for room in a full outbox, in order. */
+  #roomQueue: Array<{ el: Element; resolve: (m: OutboxMessage) => void; reject: (e: unknown) => void }> = [];
+  /** Confirmation ping (SM off): scheduled / in flight. */
+  #confirmTimer: ReturnType<typeof setTimeout> | undefined;
+  #confirming = false;
 
   #status: Status = 'offline';
   #conn: Connection | undefined;
@@ -247,7 +413,15 @@ export class Client {
         ? { ...DEFAULT_RECONNECT, enabled: false }
         : { ...DEFAULT_RECONNECT, ...(options.reconnect === true ? {} : options.reconnect) };
     this.#debug = debugSink(options.debug);
-    this.#store = options.store ?? memoryStore();
+    this.#store = options.store ?? new MemoryStore({ durable: false });
+    const smo = options.streamManagement;
+    this.#smOptions =
+      smo === false
+        ? { ...DEFAULT_SM, enabled: false }
+        : { ...DEFAULT_SM, ...(smo === true || smo === undefined ? {} : smo) };
+    this.#outboxMax = options.outboxMax ?? 1000;
+    // Nothing to load from a store that does not outlive us (SM and the outbox skip it too).
+    this.#loaded = !this.#store.durable;
     this.#events = new Emitter<ClientEvents>((err, event) => this.#listenerThrew(err, String(event)));
 
     // 1. Requests we make: correlated by id and responder.
@@ -330,16 +504,42 @@ export class Client {
       dead: (err) => this.#conn?.destroy(err),
     });
 
+    // 6. Stream management and the outbox: one of each per client, living across
+    // connections (and, with a durable Store, across processes).
+    const storeError = (err: unknown) =>
+      this.#emitError(
+        new ConfabError('ERR_HANDLER', `Store write failed: ${String((err as Error)?.message ?? err)}`, {
+          cause: err,
+        }),
+      );
+    this.#sm = new StreamManagement({
+      store: this.#store,
+      ackEvery: this.#smOptions.ackEvery,
+      ackDelay: this.#smOptions.ackDelay,
+      maxResume: this.#smOptions.maxResume,
+      sendAckRequest: (r) => this.#writeNonza(r),
+      onStoreError: storeError,
+    });
+    this.#outbox = new Outbox({ store: this.#store, max: this.#outboxMax, onStoreError: storeError });
+    this.#outbox.on('acked', (m) => {
+      this.#makeRoom();
+      if (ev.listenerCount('messageAcked') > 0) ev.emit('messageAcked', { id: m.id, element: m.element });
+    });
+    this.#outbox.on('failed', (m, error) => {
+      this.#makeRoom();
+      ev.emit('messageFailed', { id: m.id, error, element: m.element });
+    });
+
     this.messages = {
       send: (m) => {
-        const el = buildMessage(m);
-        const p = this.#sendStanza(el).then(() => el.attr('id')!);
+        const p = this.#enqueue(m instanceof Element ? m : buildMessage(m));
         // The echo bot does not await its replies: a failed send must not become an
         // unhandled rejection that kills the process. It rejects for callers who await,
         // and is reported as `error` for those who do not.
         p.catch((err: unknown) => this.#emitError(asConfabError(err)));
         return p;
       },
+      pending: () => this.#outbox.messages().map((m) => new SentHandle(m)),
     };
   }
 
@@ -422,15 +622,27 @@ export class Client {
     if (conn && this.#status === 'online') {
       this.#setStatus('disconnecting');
       this.#keepalive.stop();
+      const sm = this.#sm;
       try {
         await Promise.race([
-          conn.send(xml('presence', { type: 'unavailable' })),
+          this.#sendStanza(xml('presence', { type: 'unavailable' })),
           delay(this.#timeouts.disconnect),
         ]);
       } catch {
         // already gone: nothing to say goodbye on
       }
+      // XEP-0198: ask for the final ack (bounded), tell the server our `h`, then close;
+      // the closed stream ends the SM session on both sides.
+      const managed = sm.enabled;
+      if (managed) {
+        const r = sm.requestAck();
+        if (r) this.#writeNonza(r);
+        await this.#allAcked(conn, this.#timeouts.disconnect);
+        this.#writeNonza(sm.ackElement());
+      }
+      this.#outbox.offline();
       await conn.close(this.#timeouts.disconnect);
+      if (managed) this.#sessionEnded(sm.discard(), 'session-ended');
     } else if (conn) {
       conn.destroy();
     }
@@ -476,8 +688,28 @@ export class Client {
 
   /** One login, following at most MAX_REDIRECTS `see-other-host` redirects. */
   async #attempt(signal: AbortSignal): Promise<void> {
+    if (!this.#loaded) {
+      this.#setStatus('connecting');
+      await this.#ready();
+    }
     let target = this.#redirect;
     this.#redirect = undefined;
+    // XEP-0198 5: resume at the server's preferred location first (only one the
+    // certificate covered when it was announced); anywhere else if that fails.
+    const location = this.#smLocation;
+    if (!target && location && this.#sm.canResume()) {
+      try {
+        await this.#connectOnce(location, signal);
+        return;
+      } catch (err) {
+        if (err instanceof Redirect || signal.aborted) throw err;
+        const e = asConfabError(err);
+        if (isFinalError(e)) throw e;
+        this.#log(
+          `resuming at ${location.host}:${location.port ?? ''} failed (${e.message}); trying the usual way`,
+        );
+      }
+    }
     for (let hop = 0; ; hop++) {
       try {
         await this.#connectOnce(target, signal);
@@ -513,7 +745,7 @@ export class Client {
     try {
       await transport.connect(signal);
       this.#setStatus('negotiating');
-      const last = await this.#store.get(storeKeys.lastMechanism(this.#account));
+      const last = (await loadAccountFacts(this.#store)).saslMechanism;
       negotiated = await negotiate(conn, {
         domain: this.#domain,
         username: this.#username,
@@ -531,6 +763,7 @@ export class Client {
           this.#log(`warning: ${message}`);
           this.#events.emit('warning', { code, message });
         },
+        sm: this.#smOptions.enabled ? this.#smHooks : undefined,
       });
     } catch (err) {
       signal.removeEventListener('abort', onAbort);
@@ -545,6 +778,42 @@ export class Client {
     }
     signal.removeEventListener('abort', onAbort);
 
+    // Stream management's answer, before any inbound stanza is delivered (counting
+    // starts with `<enabled/>` / `<resumed/>`) and before anything of ours is written.
+    const sm = this.#sm;
+    let resumed = false;
+    if (negotiated.resumed) {
+      const r = sm.onResumed(negotiated.resumed);
+      if (!r.ok) {
+        conn.fatal(r.error, 'undefined-condition', r.streamError);
+        this.#sessionEnded(sm.discard(), 'resume-failed');
+        throw r.error;
+      }
+      resumed = true;
+      this.#outbox.acked(r.acked.map((a) => a.appId));
+      // The unacked stanzas again, as they were (they keep their numbers), ahead of
+      // anything new; then the request that covers them.
+      for (const el of r.resend) conn.send(el).catch(noop);
+      if (r.request) conn.send(r.request).catch(noop);
+    } else if (negotiated.smAnswer?.name === 'enabled') {
+      const info = sm.onEnabled(negotiated.smAnswer, { jid: negotiated.jid });
+      const loc = info.location === undefined ? undefined : parseLocation(info.location);
+      this.#smLocation = loc && conn.transport.certificateCovers(loc.host) ? loc : undefined;
+      if (info.location !== undefined && !this.#smLocation) {
+        this.#log(`ignoring SM location ${info.location}: not covered by the certificate`);
+      }
+    } else {
+      if (negotiated.smAnswer) {
+        const f = sm.onFailed(negotiated.smAnswer);
+        this.#log(`stream management refused: ${f.condition}${f.text ? ` (${f.text})` : ''}`);
+        this.#sessionEnded(f, 'session-ended');
+      } else if (sm.id !== undefined || sm.unackedCount > 0) {
+        // A previous SM session, and this stream has no SM (server changed, legacy auth).
+        this.#sessionEnded(sm.discard(), 'session-ended');
+      }
+      this.#smLocation = undefined;
+    }
+
     // Online. Order matters: pipeline before presence (the server answers presence
     // with our contacts' presence at once), keepalive before anything can stall.
     this.#conn = conn;
@@ -552,14 +821,163 @@ export class Client {
     void conn.ended.then((err) => this.#onEnded(conn, err));
     conn.deliver((el) => this.#inbound(el));
     this.#keepalive.start();
-    if (o.initialPresence !== false) await this.#sendStanza(xml('presence'));
-    void Promise.resolve(this.#store.set(storeKeys.lastMechanism(this.#account), negotiated.mechanism)).catch(
-      () => {},
-    );
+    // A resumed session keeps its presence (XEP-0198 5); a new one announces it.
+    if (!resumed && o.initialPresence !== false) await this.#sendStanza(xml('presence'));
+    // Messages of an SM session that ended unresumed and that no outbox owned: once, marked.
+    for (const el of this.#resend.splice(0)) this.#sendStanza(el).catch(noop);
+    this.#outbox.online(this.#outboxSender, sm.enabled ? 'sm' : 'ping');
+    void saveAccountFacts(this.#store, {
+      saslMechanism: negotiated.mechanism,
+      saslMechanismAt: Date.now(),
+    }).catch(noop);
     if (conn.done)
       throw (await conn.ended) ?? new ConfabError('ERR_SOCKET_CLOSED', 'Connection closed while logging in');
     this.#setStatus('online');
-    this.#events.emit('online', { jid: negotiated.jid, resumed: false });
+    this.#events.emit('online', { jid: negotiated.jid, resumed });
+  }
+
+  /** What negotiation asks stream management (see session/negotiate.ts SmHooks). */
+  readonly #smHooks: SmHooks = {
+    resume: () => {
+      const sm = this.#sm;
+      if (!this.#smOptions.resume || !sm.canResume() || sm.jid === undefined) return undefined;
+      let full: FullJid;
+      try {
+        const j = toJid(sm.jid);
+        if (resourceOf(j) === undefined) return undefined;
+        full = j as FullJid;
+      } catch {
+        return undefined;
+      }
+      return { element: sm.resumeElement(), jid: full };
+    },
+    resumeFailed: (failed) => {
+      const f = this.#sm.onFailed(failed);
+      this.#log(`stream management: resumption failed: ${f.condition}${f.text ? ` (${f.text})` : ''}`);
+      this.#sessionEnded(f, 'resume-failed');
+    },
+    enable: () => {
+      const sm = this.#sm;
+      // An old session we did not resume ends here: its unacked messages go back.
+      if (sm.id !== undefined || sm.unackedCount > 0) this.#sessionEnded(sm.discard(), 'session-ended');
+      return sm.enableElement(this.#smOptions.resume);
+    },
+  };
+
+  /**
+   * An SM session ended without resumption: release what its last `h` acked, give
+   * the outbox its messages back (re-sent, marked, on the next stream), keep the
+   * other messages for a single marked re-send, and report the iq/presence.
+   */
+  #sessionEnded(loss: SmLoss, reason: DroppedEvent['reason']): void {
+    if (loss.acked.length > 0) this.#outbox.acked(loss.acked.map((a) => a.appId));
+    if (loss.returned.length > 0) this.#outbox.returned(loss.returned);
+    if (loss.resend.length > 0) this.#resend.push(...loss.resend);
+    if (loss.dropped.length > 0) {
+      this.#log(`stream management: ${loss.dropped.length} unacknowledged iq/presence not re-sent`);
+      this.#events.emit('dropped', { stanzas: loss.dropped.map((d) => d.element), reason });
+    }
+  }
+
+  /** Load the SM session and outbox from the Store, once (XEP-0198 state of a previous run). */
+  #ready(): Promise<void> {
+    if (this.#loaded) return Promise.resolve();
+    this.#loading ??= (async () => {
+      try {
+        await this.#sm.load();
+        await this.#outbox.load(this.#sm.pendingAppIds());
+      } catch (err) {
+        this.#emitError(
+          new ConfabError(
+            'ERR_HANDLER',
+            `Could not load the outbox / SM state from the Store: ${String((err as Error)?.message ?? err)}`,
+            { cause: err },
+          ),
+        );
+      }
+      this.#loaded = true;
+    })();
+    return this.#loading;
+  }
+
+  /** `messages.send`: into the outbox (waiting for room while online), in call order. */
+  async #enqueue(el: Element): Promise<SentMessage> {
+    if (!this.#loaded) await this.#ready();
+    if (this.#roomQueue.length > 0 || this.#outbox.size >= this.#outboxMax) {
+      if (this.#status === 'online') {
+        const m = await new Promise<OutboxMessage>((resolve, reject) => {
+          this.#roomQueue.push({ el, resolve, reject });
+        });
+        return new SentHandle(m);
+      }
+    }
+    return new SentHandle(await this.#outbox.enqueue(el));
+  }
+
+  /** Room in the outbox: hand it to the waiting `send` calls, oldest first (enqueue reserves synchronously). */
+  #makeRoom(): void {
+    while (this.#roomQueue.length > 0 && this.#outbox.size < this.#outboxMax) {
+      const w = this.#roomQueue.shift()!;
+      this.#outbox.enqueue(w.el).then(w.resolve, w.reject);
+    }
+  }
+
+  /**
+   * The outbox writes through here. Throws synchronously when there is no stream (the
+   * message stays queued, order kept). Under SM, once tracked the message is SM's:
+   * a failed write is resumed or handed back, so the promise must not put it back
+   * in the queue as well. Without SM, a confirmation ping follows.
+   */
+  readonly #outboxSender: OutboxSender = (el, id) => {
+    const p = this.#writeNow(el, id);
+    if (this.#sm.enabled) {
+      p.catch(noop);
+      return;
+    }
+    this.#scheduleConfirm();
+    return p;
+  };
+
+  /** Without SM: one ping for a batch of messages; its answer confirms all written before it. */
+  #scheduleConfirm(): void {
+    if (this.#confirming || this.#confirmTimer !== undefined) return;
+    this.#confirmTimer = setTimeout(() => {
+      this.#confirmTimer = undefined;
+      void this.#confirm();
+    }, 0);
+  }
+
+  async #confirm(): Promise<void> {
+    if (this.#outbox.unconfirmed === 0 || !this.#conn || this.#sm.enabled) return;
+    this.#confirming = true;
+    const point = this.#outbox.checkpoint();
+    let ok = false;
+    try {
+      await this.iq({ type: 'get', to: this.#domain, payload: xml('ping', { xmlns: NS_PING }) });
+      ok = true;
+    } catch (err) {
+      // An error reply proves the round trip as well as a result does.
+      ok = err instanceof ConfabError && err.code === 'ERR_STANZA';
+    } finally {
+      this.#confirming = false;
+    }
+    if (ok) this.#outbox.confirmThrough(point);
+    if (ok && this.#outbox.unconfirmed > 0) this.#scheduleConfirm();
+  }
+
+  /** Resolves when SM has nothing unacked, the connection ends, or after `timeout`. */
+  #allAcked(conn: Connection, timeout: number): Promise<void> {
+    if (this.#sm.unackedCount === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.#ackWaiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeout);
+      this.#ackWaiters.add(done);
+      void conn.ended.then(done);
+    });
   }
 
   /** Derived SCRAM keys (they contain the password: one per client, never persisted). */
@@ -639,33 +1057,108 @@ export class Client {
   }
 
   #inbound(el: Element): void {
+    // XEP-0198 first: it counts stanzas and takes <r/> and <a/>.
+    const r = this.#sm.receive(el);
+    if (r.type !== 'pass') {
+      if (r.type === 'reply') {
+        this.#writeNonza(r.reply);
+      } else if (r.type === 'acked') {
+        if (r.acked.length > 0) this.#outbox.acked(r.acked.map((a) => a.appId));
+        if (r.request) this.#writeNonza(r.request);
+        if (this.#ackWaiters.size > 0 && this.#sm.unackedCount === 0)
+          for (const w of [...this.#ackWaiters]) w();
+      } else {
+        // A nonsensical `h`: end the stream cleanly (the session is discarded at the next login).
+        this.#log(r.error.message);
+        this.#conn?.fatal(r.error, 'undefined-condition', r.streamError);
+      }
+      return;
+    }
     if (el.xmlns === NS_CLIENT && (el.name === 'message' || el.name === 'presence' || el.name === 'iq')) {
+      // A bounce of one of our queued messages fails it (RFC 6120 8.3: same id, type error).
+      if (el.name === 'message' && el.attrs.type === 'error' && this.#outbox.size > 0) {
+        const id = el.attrs.id;
+        if (id !== undefined && this.#outbox.has(id)) this.#outbox.failed(id, bounceError(el));
+      }
       this.#pipeline.process(el);
       return;
     }
-    // Stream-level elements other than stream errors (handled by Connection): stream
-    // management's <r/>, <a/> (session/sm.ts will take these) and anything unknown.
+    // Stream-level elements other than stream errors (handled by Connection) and SM's.
     this.#log(`ignored top-level <${el.name} xmlns='${el.xmlns}'>`);
   }
 
   #sendStanza(el: Element): Promise<void> {
+    try {
+      return this.#writeNow(el, undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Write one stanza on the current stream, in wire order (XEP-0198 4): SM counts it
+   * and keeps it until acked; with a durable Store its record lands before the bytes
+   * leave (so a crash can never leave the server with a stanza we do not know we
+   * sent). Throws synchronously when there is no stream; the promise is the write.
+   */
+  #writeNow(el: Element, appId: string | undefined): Promise<void> {
     const conn = this.#conn;
     if (
       !conn ||
       conn.done ||
       (this.#status !== 'online' && this.#status !== 'negotiating' && this.#status !== 'disconnecting')
     ) {
-      return Promise.reject(new ConfabError('ERR_NOT_CONNECTED', `Not connected (status: ${this.#status})`));
+      throw new ConfabError('ERR_NOT_CONNECTED', `Not connected (status: ${this.#status})`);
+    }
+    const sm = this.#sm;
+    const r = sm.track(el, appId);
+    if (this.#events.listenerCount('stanzaOut') > 0) this.#events.emit('stanzaOut', el);
+    if (this.#held.length > 0 || sm.saving) {
+      return new Promise<void>((resolve, reject) => {
+        this.#held.push({ conn, el, r, resolve, reject });
+        if (!this.#draining) void this.#drain();
+      });
     }
     const p = conn.send(el);
-    this.#events.emit('stanzaOut', el);
+    if (r) conn.send(r).catch(noop);
     return p;
+  }
+
+  /** A nonza (`<r/>`, `<a/>`): not counted; behind any held stanza so the order stays. */
+  #writeNonza(el: Element): void {
+    const conn = this.#conn;
+    if (!conn || conn.done) return;
+    if (this.#held.length > 0) {
+      this.#held.push({ conn, el, r: undefined, resolve: noop, reject: noop });
+      return;
+    }
+    conn.send(el).catch(noop);
+  }
+
+  /** Write held stanzas once SM's Store batch covering them has landed. */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#held.length > 0) {
+        await this.#sm.saved();
+        for (const h of this.#held.splice(0)) {
+          h.conn.send(h.el).then(h.resolve, h.reject);
+          if (h.r) h.conn.send(h.r).catch(noop);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
   }
 
   #onEnded(conn: Connection, err: ConfabError | undefined): void {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     this.#keepalive.stop();
+    // XEP-0198: the session may be resumed on the next stream; the outbox waits.
+    this.#sm.detach();
+    this.#outbox.offline();
+    this.#stopConfirm();
     this.#iq.rejectAll(err ?? new ConfabError('ERR_NOT_CONNECTED', 'Disconnected'));
     if (this.#stopped || this.#status === 'disconnecting') {
       this.#goOffline(undefined);
@@ -716,10 +1209,22 @@ export class Client {
 
   #goOffline(error: ConfabError | undefined): void {
     this.#keepalive.stop();
+    this.#stopConfirm();
+    // Not online: `send` calls waiting for room would wait for acks that cannot come.
+    for (const w of this.#roomQueue.splice(0)) {
+      w.reject(
+        new ConfabError('ERR_OUTBOX_FULL', `outbox full (${this.#outboxMax} messages wait) and offline`),
+      );
+    }
     if (this.#status === 'offline') return;
     this.#iq.rejectAll(new ConfabError('ERR_NOT_CONNECTED', 'Disconnected'));
     this.#setStatus('offline');
     this.#events.emit('offline', { error });
+  }
+
+  #stopConfirm(): void {
+    if (this.#confirmTimer !== undefined) clearTimeout(this.#confirmTimer);
+    this.#confirmTimer = undefined;
   }
 
   #setStatus(s: Status): void {
@@ -771,6 +1276,15 @@ export class Client {
 /** Create a client on a platform (the entries pass Node's or the browser's). */
 export function createClientOn(platform: Platform, options: ClientOptions): Client {
   return new Client(platform, options);
+}
+
+/** A `<message type='error'>` bounce as a StanzaError (RFC 6120 8.3). */
+function bounceError(el: Element): StanzaError {
+  const se = parseStanzaError(el);
+  return new StanzaError(
+    `${el.attrs.from ?? 'the server'} refused the message: ${se.condition}${se.text ? ` (${se.text})` : ''}`,
+    { condition: se.condition, type: se.type, text: se.text, element: el },
+  );
 }
 
 function asConfabError(err: unknown): ConfabError {

@@ -43,7 +43,9 @@ export type ErrorCode =
   | 'ERR_HANDLER'
   // stream management and outbox
   | 'ERR_SM_PROTOCOL'
-  | 'ERR_OUTBOX_FULL';
+  | 'ERR_OUTBOX_FULL'
+  // features: a peer's answer that does not follow its spec (a version without <name/>, ...)
+  | 'ERR_BAD_REPLY';
 
 export interface ConfabErrorOptions {
   /** XMPP defined condition, e.g. `not-authorized`, `item-not-found`. */

@@ -7,12 +7,17 @@ export type {
   Client,
   ClientEvents,
   ClientOptions,
+  DroppedEvent,
   IqInput,
+  MessageAckedEvent,
+  MessageFailedEvent,
   Messages,
   OfflineEvent,
   OnlineEvent,
   ReconnectingEvent,
+  SentMessage,
   Status,
+  StreamManagementOptions,
   Timeouts,
   WarningEvent,
 } from './client.ts';
@@ -25,7 +30,6 @@ export type { IqRequestOptions } from './session/iq.ts';
 export type { KeepaliveOptions } from './session/keepalive.ts';
 export type { IqHandler, IqRequest } from './session/pipeline.ts';
 export type { ReconnectOptions } from './session/reconnect.ts';
-export type { SessionStore } from './session/session-store.ts';
 export type {
   Message,
   MessageType,
@@ -34,6 +38,8 @@ export type {
   PresenceShow,
   PresenceType,
 } from './session/stanzas.ts';
+export { MemoryStore } from './store/memory.ts';
+export type { Store } from './store/types.ts';
 export { TlsCertificateError } from './transport/tls.ts';
 export type { TlsOptions } from './transport/types.ts';
 export type { Element } from './xml/element.ts';

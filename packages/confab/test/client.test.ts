@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Client, type ClientOptions, createClientOn, type Status } from '../src/client.ts';
 import { ConfabError, StanzaError } from '../src/errors.ts';
+import { loadAccountFacts, saveAccountFacts } from '../src/store/account.ts';
+import { MemoryStore } from '../src/store/memory.ts';
 import { fromBase64, fromUtf8 } from '../src/util/base64.ts';
 import { xml } from '../src/xml/element.ts';
 import {
@@ -300,22 +302,18 @@ describe('login', () => {
   });
 
   test('remembers the mechanism and warns on a downgrade at the next login', async () => {
-    const store = new Map<string, string>();
-    const sessionStore = {
-      get: (k: string) => store.get(k),
-      set: (k: string, v: string) => void store.set(k, v),
-    };
-    store.set('session/sasl-mechanism/juliet@example.com', 'SCRAM-SHA-256');
+    const store = new MemoryStore();
+    await saveAccountFacts(store, { saslMechanism: 'SCRAM-SHA-256' });
     const warnings: string[] = [];
     const platform = new MemoryPlatform();
-    const client = make(platform, { store: sessionStore });
+    const client = make(platform, { store });
     client.on('warning', (w) => warnings.push(`${w.code}: ${w.message}`));
     const connected = client.connect();
     await serveLogin(await platform.nextTransport(), ACCOUNT);
     await connected;
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /^sasl-downgrade: .*SCRAM-SHA-256.*PLAIN/);
-    assert.equal(store.get('session/sasl-mechanism/juliet@example.com'), 'PLAIN');
+    assert.equal((await loadAccountFacts(store)).saslMechanism, 'PLAIN');
   });
 });
 
@@ -568,9 +566,15 @@ describe('inbound pipeline', () => {
     assert.ok(reply.attr('id'));
   });
 
-  test('messages.send when offline rejects with ERR_NOT_CONNECTED', async () => {
+  test('messages.send while offline queues (the outbox); client.send still rejects with ERR_NOT_CONNECTED', async () => {
     const client = make(new MemoryPlatform());
-    await assert.rejects(client.messages.send({ to: 'romeo@montague.lit', body: 'x' }), {
+    const m = await client.messages.send({ to: 'romeo@montague.lit', body: 'x' });
+    assert.equal(m.status, 'queued');
+    assert.deepEqual(
+      client.messages.pending().map((p) => p.id),
+      [m.id],
+    );
+    await assert.rejects(client.send(xml('message', { to: 'romeo@montague.lit' })), {
       code: 'ERR_NOT_CONNECTED',
     });
   });

@@ -48,7 +48,7 @@ function wsFactory(
   maxPayload: number,
   log?: (m: string) => void,
 ): WebSocketFactory {
-  const context = secureContextFor(caList(tlsOptions));
+  const context = secureContextFor(caList(tlsOptions), tlsOptions?.maxVersion);
   // With a pin (or the escape hatch) the decision is ours, made on 'upgrade' before 'open'.
   // Otherwise ws/https verify and refuse on their own (nothing is sent to an unverified peer).
   const decideOurselves = tlsOptions?.pin !== undefined || tlsOptions?.insecureSkipVerify_TESTS_ONLY === true;

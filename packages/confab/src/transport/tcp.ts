@@ -74,15 +74,22 @@ export function nodeSrvResolver(timeoutMs = DEFAULT_DNS_TIMEOUT_MS): SrvResolver
 // Building a secure context parses every root certificate (~30 ms): do it once per distinct
 // set of extra CAs, not per connection. Bounded: accounts rarely differ in their CA files.
 const contexts = new Map<string, tls.SecureContext>();
-export function secureContextFor(extra: readonly string[]): tls.SecureContext | undefined {
+export function secureContextFor(
+  extra: readonly string[],
+  maxVersion?: tls.SecureVersion | undefined,
+): tls.SecureContext | undefined {
   // Newer Node (22.15+) can read the OS store; Node 20 ships Mozilla's list (plus NODE_EXTRA_CA_CERTS).
   const getCa = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates;
-  if (extra.length === 0 && getCa === undefined) return undefined; // Node's shared default context
-  const key = extra.join('\n');
+  if (extra.length === 0 && getCa === undefined && maxVersion === undefined) return undefined; // Node's shared default context
+  // The version range lives in the context: tls.connect ignores `maxVersion` when given a context.
+  const key = `${maxVersion ?? ''}\n${extra.join('\n')}`;
   let ctx = contexts.get(key);
   if (ctx === undefined) {
     const roots = getCa ? [...getCa('default'), ...getCa('system')] : [...tls.rootCertificates];
-    ctx = tls.createSecureContext({ ca: [...roots, ...extra] });
+    ctx = tls.createSecureContext({
+      ca: [...roots, ...extra],
+      ...(maxVersion === undefined ? {} : { maxVersion }),
+    });
     if (contexts.size >= 16) contexts.delete(contexts.keys().next().value!);
     contexts.set(key, ctx);
   }
@@ -163,6 +170,7 @@ function tlsConnectOptions(
   options: TlsOptions | undefined,
 ): tls.ConnectionOptions {
   return {
+    // (also in the context: tls.connect ignores it when given one, see secureContextFor)
     ...(options?.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
     // RFC 6066 forbids IP literals in SNI; the identity check below still uses the domain.
     servername: isIpLiteral(domain) ? undefined : domain,
@@ -188,6 +196,11 @@ export class TcpTransport implements Transport {
   #socket: net.Socket | undefined;
   #tlsSocket: tls.TLSSocket | undefined;
   #tls: TlsInfo | undefined;
+  /**
+   * The peer certificate, kept from the handshake: a `see-other-host` is judged after the server
+   * ended the stream, when the socket may be closed and `getPeerCertificate()` returns null.
+   */
+  #peerCert: tls.PeerCertificate | undefined;
   #context: tls.SecureContext | undefined;
   #parser: StreamParser;
   #decoder: TextDecoder | undefined;
@@ -255,7 +268,7 @@ export class TcpTransport implements Transport {
       throw new ConfabError('ERR_BAD_INPUT', 'connect() was already called on this transport');
     if (signal?.aborted) throw new ConfabError('ERR_ABORTED', 'connection attempt aborted');
     const o = this.#opts;
-    this.#context = secureContextFor(await extraCas(o.tls));
+    this.#context = secureContextFor(await extraCas(o.tls), o.tls?.maxVersion);
     normalizePins(o.tls?.pin); // a malformed pin fails now, not after a handshake
     let candidates: Candidate[];
     if (o.host !== undefined) {
@@ -337,6 +350,7 @@ export class TcpTransport implements Transport {
         s.once('secureConnect', () => {
           try {
             this.#tls = verifyPeer(s, this.#opts.domain, this.#opts.tls, (m) => this.#log(m));
+            this.#peerCert = s.getPeerCertificate(false);
             this.#tlsSocket = s;
             this.#log(`TLS ${this.#tls.protocol} ${this.#tls.cipher ?? ''} alpn=${this.#tls.alpn ?? 'none'}`);
             finish(undefined);
@@ -476,7 +490,10 @@ export class TcpTransport implements Transport {
     this.#decoder = this.#handlers.wire ? new TextDecoder() : undefined;
     const domain = this.#opts.domain;
     const timeoutMs = this.#opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const s = tls.connect({ socket: raw, ...tlsConnectOptions(domain, this.#context, false, this.#opts.tls) });
+    const s = tls.connect({
+      socket: raw,
+      ...tlsConnectOptions(domain, this.#context, false, this.#opts.tls),
+    });
     this.#tlsSocket = s;
     // From here the TLS socket is the connection: its close is `closed()` (exactly once).
     s.on('error', this.#onError);
@@ -495,6 +512,7 @@ export class TcpTransport implements Transport {
         const onSecure = () => {
           try {
             this.#tls = verifyPeer(s, domain, this.#opts.tls, (m) => this.#log(m));
+            this.#peerCert = s.getPeerCertificate(false);
             this.#log(`STARTTLS: ${this.#tls.protocol} ${this.#tls.cipher ?? ''}`);
             done();
           } catch (err) {
@@ -554,7 +572,7 @@ export class TcpTransport implements Transport {
   }
 
   certificateCovers(hostname: string): boolean {
-    const cert = this.#tlsSocket?.getPeerCertificate(false);
+    const cert = this.#peerCert;
     if (!cert?.raw || this.#tls === undefined) return false;
     return tls.checkServerIdentity(hostname, cert) === undefined;
   }

@@ -92,20 +92,25 @@ export class Element {
 }
 
 function inherit(el: Element, xmlns: string): void {
-  if (el.xmlns !== '' || xmlns === '') return;
   el.xmlns = xmlns;
-  for (const c of el.children) if (typeof c !== 'string') inherit(c, xmlns);
+  const cs = el.children;
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i]!;
+    if (typeof c !== 'string' && c.xmlns === '') inherit(c, xmlns);
+  }
 }
 
 function appendInto(parent: Element, children: readonly ChildInput[]): void {
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
+  const kids = parent.children;
+  const ns = parent.xmlns;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
     if (typeof c === 'string') {
-      if (c !== '') parent.children.push(c);
+      if (c !== '') kids.push(c);
     } else if (c instanceof Element) {
-      inherit(c, parent.xmlns);
-      parent.children.push(c);
-    } else {
+      if (c.xmlns === '' && ns !== '') inherit(c, ns);
+      kids.push(c);
+    } else if (c !== null && c !== undefined && c !== false) {
       appendInto(parent, c);
     }
   }
@@ -128,12 +133,16 @@ export function xml(
   if (attrs) {
     for (const k in attrs) {
       const v = attrs[k];
-      if (v === undefined || v === null) continue;
-      if (k === 'xmlns') ns = String(v);
-      else a[k] = String(v);
+      // Strings (nearly all values) are stored as they are; numbers are converted; nullish left out.
+      if (typeof v !== 'string') {
+        if (v === undefined || v === null) continue;
+        if (k === 'xmlns') ns = String(v);
+        else a[k] = String(v);
+      } else if (k === 'xmlns') ns = v;
+      else a[k] = v;
     }
   }
-  const el = new Element(name, ns, a);
-  appendInto(el, children);
+  const el = new Element(name, ns, a, []);
+  if (children.length !== 0) appendInto(el, children);
   return el;
 }

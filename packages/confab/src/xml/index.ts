@@ -8,6 +8,7 @@ export {
   DEFAULT_LIMITS,
   type ParserLimits,
   parseXml,
+  type StanzaOpen,
   StreamParser,
   type StreamParserHandlers,
   type StreamParserOptions,

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XmlError } from '../errors.ts';
 import { type Element, xml } from './element.ts';
-import { DEFAULT_LIMITS, type ParserLimits, parseXml, StreamParser } from './parser.ts';
+import {
+  DEFAULT_LIMITS,
+  type ParserLimits,
+  parseXml,
+  StreamParser,
+  type StreamParserOptions,
+} from './parser.ts';
 import { NS_STREAMS, serialize } from './serializer.ts';
 
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAMS}' id='s1' from='localhost' version='1.0' xml:lang='en'>`;
@@ -17,7 +23,7 @@ interface Run {
   maxBuffered: number;
 }
 
-function make(options?: { limits?: Partial<ParserLimits>; framing?: 'stream' | 'fragments' }): Run {
+function make(options?: StreamParserOptions): Run {
   const r: Run = { headers: [], elements: [], ends: 0, errors: [], maxBuffered: 0 } as unknown as Run;
   r.parser = new StreamParser(
     {
@@ -442,5 +448,118 @@ describe('parseXml', () => {
     assert.equal(el.attrs.constructor, '1');
     assert.equal(Object.getOwnPropertyDescriptor(el.attrs, '__proto__')?.value, '3');
     assert.deepEqual(Object.keys(el.attrs), ['constructor', 'toString', '__proto__', 'hasOwnProperty']);
+  });
+});
+
+describe('StreamParser: forbidden characters in bytes, at any chunk boundary', () => {
+  // The byte input is checked before decoding (a word at a time), so test every split of the
+  // three-byte U+FFFE/U+FFFF and every control, at every alignment, after a complete stanza.
+  const bad = ['\uFFFE', '\uFFFF', '\u0000', '\u0001', '\u000B', '\u001F'];
+  for (const ch of bad) {
+    it(`U+${ch.charCodeAt(0).toString(16).padStart(4, '0')} is refused wherever the chunks are cut`, () => {
+      for (let pad = 0; pad < 8; pad++) {
+        const bytes = enc.encode(`${HEADER}<m>ok</m><m>${'é'.repeat(pad)}x${ch}y ${'a'.repeat(40)}</m>`);
+        for (let cut = bytes.length - 60; cut < bytes.length; cut++) {
+          const r = feed(make(), [bytes.subarray(0, cut), bytes.subarray(cut)]);
+          expectError(r, 'not-well-formed', 'ERR_XML_INVALID_CHAR');
+          assert.equal(r.elements.length, 1, 'the stanza before the character is emitted');
+        }
+        // one byte at a time
+        const r = feed(
+          make(),
+          Array.from(bytes, (_, k) => bytes.subarray(k, k + 1)),
+        );
+        expectError(r, 'not-well-formed', 'ERR_XML_INVALID_CHAR');
+        assert.equal(r.elements.length, 1);
+      }
+    });
+  }
+  it('characters next to the forbidden ones are fine: U+FFFD, U+EFBF, U+FEFF, TAB, LF, CR', () => {
+    const text = '\uFFFD\uEFBF\uFEFF\uFFEF\t\n\r\n!';
+    const bytes = enc.encode(`${HEADER}<m a='${text}'>${text.repeat(20)}</m>`);
+    for (let cut = 0; cut < bytes.length; cut += 7) {
+      const r = feed(make(), [bytes.subarray(0, cut), bytes.subarray(cut)]);
+      assert.equal(r.errors.length, 0, r.errors[0]?.message);
+      assert.equal(r.elements.length, 1);
+      assert.equal(r.elements[0]!.attrs.a, '\uFFFD\uEFBF\uFEFF\uFFEF   !');
+      assert.equal(r.elements[0]!.text(), '\uFFFD\uEFBF\uFEFF\uFFEF\t\n\n!'.repeat(20));
+    }
+  });
+});
+
+describe('StreamParser: stanzaLimit hook', () => {
+  // A roster result of about 600 KiB: over the default 256 KiB.
+  const items: string[] = [];
+  for (let k = 0; items.join('').length < 600 * 1024; k++) {
+    items.push(
+      `<item jid='contact${k}@example.org' name='Contact ${k}' subscription='both'><group>Friends</group></item>`,
+    );
+  }
+  const roster = `<iq type='result' id='roster_1'><query xmlns='jabber:iq:roster'>${items.join('')}</query></iq>`;
+  const other = roster.replace("id='roster_1'", "id='other'");
+  const bytes = (s: string): Uint8Array => enc.encode(`${HEADER}${s}<message><body>after</body></message>`);
+  const chunks = (b: Uint8Array): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (let k = 0; k < b.length; k += 1000) out.push(b.subarray(k, k + 1000));
+    return out;
+  };
+  const LIMIT = 1024 * 1024;
+  const seen: { name: string; xmlns: string; id: string | undefined }[] = [];
+  const hook = (o: { name: string; xmlns: string; attrs: Record<string, string> }): number | undefined => {
+    seen.push({ name: o.name, xmlns: o.xmlns, id: o.attrs.id });
+    return o.name === 'iq' && o.xmlns === 'jabber:client' && o.attrs.id === 'roster_1' ? LIMIT : undefined;
+  };
+
+  it('allows the 600 KiB roster result it raises the limit for, memory bounded by that limit', () => {
+    seen.length = 0;
+    const r = feed(make({ stanzaLimit: hook }), chunks(bytes(roster)));
+    assert.equal(r.errors.length, 0, r.errors[0]?.message);
+    assert.equal(r.elements.length, 2);
+    assert.equal(
+      r.elements[0]!.getChild('query', 'jabber:iq:roster')!.getChildren('item').length,
+      items.length,
+    );
+    assert.ok(r.maxBuffered > DEFAULT_LIMITS.maxStanzaBytes, `held ${r.maxBuffered}`);
+    assert.ok(r.maxBuffered <= LIMIT, `held ${r.maxBuffered}`);
+    // called once per top-level element, with the resolved name and namespace
+    assert.deepEqual(seen, [
+      { name: 'iq', xmlns: 'jabber:client', id: 'roster_1' },
+      { name: 'message', xmlns: 'jabber:client', id: undefined },
+    ]);
+  });
+  it('refuses the same stanza without the hook, and one the hook does not raise', () => {
+    const r1 = feed(make(), chunks(bytes(roster)));
+    expectError(r1, 'policy-violation', 'ERR_XML_LIMIT');
+    assert.ok(r1.maxBuffered <= DEFAULT_LIMITS.maxStanzaBytes, `held ${r1.maxBuffered}`);
+    const r2 = feed(make({ stanzaLimit: hook }), chunks(bytes(other)));
+    expectError(r2, 'policy-violation', 'ERR_XML_LIMIT');
+    assert.ok(r2.maxBuffered <= DEFAULT_LIMITS.maxStanzaBytes, `held ${r2.maxBuffered}`);
+  });
+  it('the raised limit is still a limit, and applies to one stanza only', () => {
+    const small = (): number => 300 * 1024;
+    const r1 = feed(make({ stanzaLimit: small }), chunks(bytes(roster)));
+    expectError(r1, 'policy-violation', 'ERR_XML_LIMIT');
+    assert.ok(r1.maxBuffered <= 300 * 1024, `held ${r1.maxBuffered}`);
+    // raised for the self-closing first stanza only: the roster after it gets the default again
+    let calls = 0;
+    const first = (): number | undefined => (calls++ === 0 ? LIMIT : undefined);
+    const r2 = feed(make({ stanzaLimit: first }), chunks(bytes(`<iq type='get' id='x'/>${roster}`)));
+    expectError(r2, 'policy-violation', 'ERR_XML_LIMIT');
+    assert.equal(r2.elements.length, 1);
+  });
+  it('a hook that throws stops the parser; the exception reaches the caller', () => {
+    const r = make({
+      stanzaLimit: () => {
+        throw new Error('boom');
+      },
+    });
+    assert.throws(() => r.parser.write(`${HEADER}<message><body>x</body></message>`), /boom/);
+    assert.equal(r.parser.bufferedBytes, 0);
+    r.parser.write('<message/>');
+    assert.equal(r.elements.length, 0);
+    r.parser.reset();
+    assert.throws(() => r.parser.write(`${HEADER}<message/>`), /boom/);
+    assert.equal(r.elements.length, 0);
+    assert.equal(r.headers.length, 2, 'the header after reset() was parsed');
   });
 });

@@ -12,8 +12,9 @@
  * and the hot paths are `indexOf` scans over decoded text with a cursor, slicing substrings.
  *
  * How input flows: bytes are decoded by one streaming `TextDecoder` (fatal), so characters split across
- * reads come out whole (the @xmpp/client defect). Each decoded chunk is checked once with a regex for
- * characters XML forbids, line ends are normalized, then scanned from a cursor. A token (tag) that
+ * reads come out whole (the @xmpp/client defect). Each chunk of bytes is checked for characters XML
+ * forbids before it is decoded, a word at a time (text handed in as strings: with a regex), line ends
+ * are normalized, then the decoded text is scanned from a cursor. A token (tag) that
  * is cut by the end of a chunk is kept as pieces together with a tiny scan state (inside which quote,
  * how many attributes so far), so a later chunk is only scanned from where the last one stopped and the
  * pieces are joined once, when the token is complete: cost stays linear however the input is chunked.
@@ -44,7 +45,10 @@ export interface ParserLimits {
   maxNameLength: number;
 }
 
-/** Safe defaults: generous for real traffic (a 5,000 item roster is ~400 KiB: raise maxStanzaBytes for it). */
+/**
+ * Safe defaults: generous for real traffic. A 5,000 item roster is ~400 KiB: allow it for the one
+ * result that needs it with the `stanzaLimit` option rather than raising maxStanzaBytes for everything.
+ */
 export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
   maxStanzaBytes: 256 * 1024,
   maxDepth: 64,
@@ -69,6 +73,26 @@ export interface StreamParserOptions {
   limits?: Partial<ParserLimits> | undefined;
   /** 'stream' (TCP, RFC 6120): a stream header, then stanzas. 'fragments' (WebSocket, RFC 7395): elements at depth 0. */
   framing?: 'stream' | 'fragments' | undefined;
+  /**
+   * Per-stanza size limit. Called once per top-level element, when its start tag is complete (the
+   * start tag itself is held to `maxStanzaBytes`), with its resolved name, namespace and attributes
+   * (do not modify them). A number returned is that stanza's limit instead of `maxStanzaBytes`
+   * (e.g. a larger one for the result of a pending roster request); `undefined` keeps the default.
+   * When `maxTextBytes` was not set, the stanza's text runs get the same limit. Memory stays bounded by
+   * what the hook returns. It should not throw: an exception stops the parser (as after an error,
+   * until `reset()`) and propagates out of `write()`.
+   *
+   * @example
+   * stanzaLimit: (o) => (o.name === 'iq' && pendingRoster.has(o.attrs.id ?? '') ? 8 * 1024 * 1024 : undefined)
+   */
+  stanzaLimit?: ((open: StanzaOpen) => number | undefined) | undefined;
+}
+
+/** What `stanzaLimit` is told about a top-level element whose start tag is complete. */
+export interface StanzaOpen {
+  name: string;
+  xmlns: string;
+  attrs: Attrs;
 }
 
 const NS_XML = 'http://www.w3.org/XML/1998/namespace';
@@ -297,6 +321,11 @@ export class StreamParser {
   private nss: string[] = [];
   private maps: NsMap[] = [];
   private stanzaStart = 0;
+  /** Limits of the current stanza (`stanzaLimit` may raise them); the defaults between stanzas. */
+  private stanzaMax: number;
+  private textMax: number;
+  private readonly hook: ((open: StanzaOpen) => number | undefined) | undefined;
+  private readonly textDefaulted: boolean;
 
   /** What the token just parsed produced, emitted by `emit()` once the scanner state is consistent. */
   private out: Element | null = null;
@@ -320,14 +349,19 @@ export class StreamParser {
   constructor(handlers: StreamParserHandlers, options: StreamParserOptions = {}) {
     this.h = handlers;
     const l = { ...DEFAULT_LIMITS, ...options.limits };
-    if (options.limits?.maxTextBytes === undefined) l.maxTextBytes = l.maxStanzaBytes;
+    this.textDefaulted = options.limits?.maxTextBytes === undefined;
+    if (this.textDefaulted) l.maxTextBytes = l.maxStanzaBytes;
     this.lim = l;
+    this.stanzaMax = l.maxStanzaBytes;
+    this.textMax = l.maxTextBytes;
+    this.hook = options.stanzaLimit;
     this.fragments = options.framing === 'fragments';
   }
 
   /**
    * How much input the parser holds right now (code units): the current stanza so far, or a token cut
-   * by a chunk end. Bounded by `maxStanzaBytes` (plus at most 3 bytes inside the UTF-8 decoder).
+   * by a chunk end. Bounded by `maxStanzaBytes`, or by what `stanzaLimit` returned for the current
+   * stanza (plus at most 3 bytes inside the UTF-8 decoder).
    */
   get bufferedBytes(): number {
     if (this.failed) return 0;
@@ -426,6 +460,8 @@ export class StreamParser {
     this.nss = [];
     this.maps = [];
     this.stanzaStart = 0;
+    this.stanzaMax = this.lim.maxStanzaBytes;
+    this.textMax = this.lim.maxTextBytes;
     this.out = null;
     this.outKind = 0;
     this.cur = '';
@@ -625,7 +661,7 @@ export class StreamParser {
           } else if (j < 0) {
             this.pend.push(s.slice(i));
             this.pendLen += len - i;
-            if (this.pendLen > lim.maxTextBytes) limit('text run exceeds maxTextBytes', this.base + i);
+            if (this.pendLen > this.textMax) limit('text run exceeds maxTextBytes', this.base + i);
           } else if (this.pendLen > 0 || j > i) {
             let t: string;
             if (this.pendLen > 0) {
@@ -641,7 +677,7 @@ export class StreamParser {
               if (a !== -1 && a < i) a = this.cAmp = s.indexOf('&', i);
               if (a !== -1 && a < j) t = decodeEntities(t, this.base + i);
             }
-            if (t.length > lim.maxTextBytes) limit('text run exceeds maxTextBytes', this.base + i);
+            if (t.length > this.textMax) limit('text run exceeds maxTextBytes', this.base + i);
             this.els[this.els.length - 1]!.children.push(t);
           }
           if (j < 0) {
@@ -771,7 +807,9 @@ export class StreamParser {
     // Bound what is held across chunks: the stanza so far, or a token before one starts.
     const held =
       this.els.length > 0 ? this.base - this.stanzaStart : this.state === S_TEXT ? 0 : this.pendLen;
-    if (held > lim.maxStanzaBytes) limit('stanza exceeds maxStanzaBytes', this.base);
+    if (held > (this.els.length > 0 ? this.stanzaMax : lim.maxStanzaBytes)) {
+      limit('stanza exceeds maxStanzaBytes', this.base);
+    }
   }
 
   /** Cursors for a new chunk: TAB and LF are only searched for if the chunk has any. */
@@ -834,7 +872,9 @@ export class StreamParser {
     if (found < 0) {
       this.pend.push(from === 0 ? s : s.slice(from));
       this.pendLen += len - from;
-      if (this.pendLen > this.lim.maxStanzaBytes) limit('tag exceeds maxStanzaBytes', this.ltAbs);
+      if (this.pendLen > (this.els.length > 0 ? this.stanzaMax : this.lim.maxStanzaBytes)) {
+        limit('tag exceeds maxStanzaBytes', this.ltAbs);
+      }
     }
     return found;
   }
@@ -1039,6 +1079,13 @@ export class StreamParser {
         notWellFormed('a second stream header', this.ltAbs);
       }
       this.stanzaStart = this.ltAbs;
+      if (this.hook !== undefined) {
+        this.callHook(el);
+        if (selfClose) {
+          this.stanzaMax = lim.maxStanzaBytes;
+          this.textMax = lim.maxTextBytes;
+        }
+      }
       if (selfClose) {
         this.out = el;
         this.outKind = OUT_ELEMENT;
@@ -1046,7 +1093,7 @@ export class StreamParser {
       }
     } else {
       if (depth >= lim.maxDepth) limit('elements nested deeper than maxDepth', this.ltAbs);
-      if (this.base + i - this.stanzaStart > lim.maxStanzaBytes) {
+      if (this.base + i - this.stanzaStart > this.stanzaMax) {
         limit('stanza exceeds maxStanzaBytes', this.ltAbs);
       }
       this.els[depth - 1]!.children.push(el);
@@ -1057,6 +1104,22 @@ export class StreamParser {
     this.nss.push(dflt);
     this.maps.push(scopeMap);
     return i;
+  }
+
+  /** Ask `stanzaLimit` for the limit of the stanza that starts with `el`. */
+  private callHook(el: Element): void {
+    let r: number | undefined;
+    try {
+      r = this.hook!({ name: el.name, xmlns: el.xmlns, attrs: el.attrs });
+    } catch (e) {
+      this.reset();
+      this.failed = true;
+      throw e;
+    }
+    if (typeof r === 'number' && r >= 0) {
+      this.stanzaMax = r;
+      if (this.textDefaulted) this.textMax = r;
+    }
   }
 
   private currentMap(): NsMap {
@@ -1086,8 +1149,9 @@ export class StreamParser {
     this.nss.pop();
     this.maps.pop();
     if (depth === 1) {
-      if (this.base - this.stanzaStart > this.lim.maxStanzaBytes)
-        limit('stanza exceeds maxStanzaBytes', this.ltAbs);
+      if (this.base - this.stanzaStart > this.stanzaMax) limit('stanza exceeds maxStanzaBytes', this.ltAbs);
+      this.stanzaMax = this.lim.maxStanzaBytes;
+      this.textMax = this.lim.maxTextBytes;
       this.out = el;
       this.outKind = OUT_ELEMENT;
     }

@@ -73,7 +73,8 @@ async function run(p: PageParams): Promise<PageOutcome> {
       pbkdf2Calls: pbkdf2Calls - before,
     };
   }
-  const auth = lines.find((l) => l.includes('<auth '));
+  // The `<auth/>` we sent (the server's stream features carry an `<auth/>` of XEP-0078 too).
+  const auth = lines.find((l) => l.startsWith('confab -> <auth '));
   const outcome: PageOutcome = {
     ...base,
     ok: true,

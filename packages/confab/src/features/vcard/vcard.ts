@@ -1,0 +1,70 @@
+/**
+ * vCards: XEP-0054 "vcard-temp" v1.3.0. Get anyone's (a bare JID; the server
+ * answers for the account), set our own (no `to`: XEP-0054 3.2, only the owner may).
+ *
+ * Trust: a get for someone else accepts the answer only from that JID (core iq
+ * responder rules); ours (no `to`) only from our server or account.
+ */
+import { ConfabError, StanzaError } from '../../errors.ts';
+import type { IqRequestOptions } from '../../session/iq.ts';
+import { fromBase64 } from '../../util/base64.ts';
+import type { FeatureClient } from '../disco/disco.ts';
+import { buildVCard, NS_VCARD, parseVCard, type VCard } from './codec.ts';
+
+export interface VCardsOptions {
+  client: FeatureClient;
+}
+
+/**
+ * @example
+ * await vcards.set({ fullName: 'Juliet Capulet', nickname: 'jc' });
+ * const romeo = await vcards.get('romeo@montague.lit'); // undefined when he has none
+ */
+export class VCards {
+  static readonly feature = 'vcard';
+  readonly #client: FeatureClient;
+
+  constructor(o: VCardsOptions) {
+    this.#client = o.client;
+  }
+
+  /**
+   * The vCard of `jid` (a bare JID), or ours without one. Resolves undefined when
+   * there is none (`item-not-found`, or an empty vCard: servers do both).
+   */
+  async get(jid?: string, options?: IqRequestOptions): Promise<VCard | undefined> {
+    let r: Awaited<ReturnType<FeatureClient['iq']>>;
+    try {
+      r = await this.#client.iq({ type: 'get', to: jid, payload: buildVCard() }, options);
+    } catch (err) {
+      if (err instanceof StanzaError && err.condition === 'item-not-found') return undefined;
+      throw err;
+    }
+    const v = r.getChild('vCard', NS_VCARD);
+    if (!v || v.elements().length === 0) return undefined;
+    return parseVCard(v);
+  }
+
+  /** Replace our vCard (XEP-0054 3.2: the whole card is sent; fields left out are removed). */
+  async set(card: VCard, options?: IqRequestOptions): Promise<void> {
+    await this.#client.iq({ type: 'set', payload: buildVCard(card) }, options);
+  }
+
+  /** Change some fields of our vCard, keeping the others (get, merge, set). */
+  async update(patch: VCard, options?: IqRequestOptions): Promise<VCard> {
+    const card = { ...(await this.get(undefined, options)), ...patch };
+    await this.set(card, options);
+    return card;
+  }
+}
+
+/** The photo of a vCard as bytes and its MIME type, or undefined. */
+export function photoBytes(card: VCard): { type: string | undefined; bytes: Uint8Array } | undefined {
+  const b = card.photo?.binval;
+  if (!b) return undefined;
+  try {
+    return { type: card.photo?.type, bytes: fromBase64(b) };
+  } catch (cause) {
+    throw new ConfabError('ERR_BAD_REPLY', 'The vCard photo is not valid base64', { cause });
+  }
+}
