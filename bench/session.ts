@@ -91,7 +91,8 @@ const RESUME_ROUNDS = 5;
  * HMACs): it gets fewer timed rounds, or it alone would take a minute of the suite's ~3.
  */
 const SLOW_ROUNDS = 7;
-const roundsFor = (l: Lib, rounds: number): number => (l.startsWith('xmpp') ? Math.min(rounds, SLOW_ROUNDS) : rounds);
+const roundsFor = (l: Lib, rounds: number): number =>
+  l.startsWith('xmpp') ? Math.min(rounds, SLOW_ROUNDS) : rounds;
 const BODY = 'Wherefore art thou Romeo? Deny thy father and refuse thy name.';
 
 const isConfab = (l: Lib): boolean => l.startsWith('confab');
@@ -140,6 +141,16 @@ interface Conn {
 }
 
 type Make = (acct: Account, o: ConnOptions) => Conn;
+
+/** `resolve` callable once: the first of two events wins. */
+const once1 = (resolve: (v: boolean) => void): ((v: boolean) => void) => {
+  let done = false;
+  return (v) => {
+    if (done) return;
+    done = true;
+    resolve(v);
+  };
+};
 
 interface Loaded {
   make?: Make;
@@ -293,13 +304,9 @@ async function loadXmpp(env: Env, kind: 'tcp' | 'ws'): Promise<Loaded> {
         },
         nextOnline: () =>
           new Promise<boolean>((resolve) => {
-            let done = false;
-            x.streamManagement.once('resumed', () => {
-              if (!done) resolve((done = true));
-            });
-            x.once('online', () => {
-              if (!done) resolve(!(done = true));
-            });
+            const settle = once1(resolve);
+            x.streamManagement.once('resumed', () => settle(true));
+            x.once('online', () => settle(false));
           }),
       };
     },
@@ -375,13 +382,9 @@ async function loadStanza(): Promise<Loaded> {
         },
         nextOnline: () =>
           new Promise<boolean>((resolve) => {
-            let done = false;
-            c.once('stream:management:resumed', () => {
-              if (!done) resolve((done = true));
-            });
-            c.once('session:started', () => {
-              if (!done) resolve(!(done = true));
-            });
+            const settle = once1(resolve);
+            c.once('stream:management:resumed', () => settle(true));
+            c.once('session:started', () => settle(false));
           }),
       };
     },
@@ -545,7 +548,7 @@ async function workerOnline(env: Env, rounds: number): Promise<void> {
   const once = async (l: Lib, timed: boolean): Promise<void> => {
     const r = byLib.get(l) as OnlineResult;
     if (r.error !== undefined || (timed && r.times.length >= roundsFor(l, rounds))) return;
-    const conn = (loaded.get(l)?.make as Make)(accounts.get(l) as Account, directOptions(env));
+    const conn = ((loaded.get(l) as Loaded).make as Make)(accounts.get(l) as Account, directOptions(env));
     gc();
     const t0 = performance.now();
     try {
@@ -805,12 +808,25 @@ class WorkerProcess {
 
 interface Throughput {
   lib: Lib;
+  /** Prosody's CPU time per message (utime + stime from /proc), and its share of the wall time. */
+  serverUs?: number;
+  serverBusy?: number;
   msgsPerSec?: number;
   sendUs?: number;
   recvUs?: number;
   received?: number;
   sendMs?: number;
   error?: string;
+}
+
+/** CPU ms used so far by a process (Linux /proc; undefined elsewhere). */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms (USER_HZ)
+  } catch {
+    return undefined;
+  }
 }
 
 async function throughputOf(env: Env, lib: Lib, n: number, log: (m: string) => void): Promise<Throughput> {
@@ -823,12 +839,16 @@ async function throughputOf(env: Env, lib: Lib, n: number, log: (m: string) => v
     sender.post({ cmd: 'send', env, lib, n, to: r1.jid as string });
     const s1 = await sender.next<{ error?: string }>(60_000, `${lib} sender`);
     if (s1.error) return { lib, error: s1.error };
+    const server0 = procCpuMs(env.info.pid);
+    const wall0 = performance.now();
     recv.post({ cmd: 'go' });
     sender.post({ cmd: 'go' });
     const done = await recv.next<{ count: number; ms: number; cpuUs: number; error?: string }>(
       120_000,
       `${lib} receiving`,
     );
+    const server1 = procCpuMs(env.info.pid);
+    const wall = performance.now() - wall0;
     sender.post({ cmd: 'stop' });
     const sent = await sender.next<{ ms: number; cpuUs: number; error?: string }>(30_000, `${lib} sender`);
     if (done.error || sent.error) return { lib, error: done.error ?? sent.error };
@@ -839,10 +859,13 @@ async function throughputOf(env: Env, lib: Lib, n: number, log: (m: string) => v
       recvUs: done.cpuUs / Math.max(1, done.count),
       received: done.count,
       sendMs: sent.ms,
+      ...(server0 !== undefined && server1 !== undefined
+        ? { serverUs: ((server1 - server0) * 1000) / n, serverBusy: (100 * (server1 - server0)) / wall }
+        : {}),
     };
     if (done.count !== n) t.error = `only ${done.count} of ${n} messages arrived within 90 s`;
     log(
-      `  ${lib}: ${t.msgsPerSec?.toFixed(0) ?? 'n/a'} msg/s, send ${t.sendUs.toFixed(1)} us/msg, receive ${t.recvUs.toFixed(1)} us/msg (sender done in ${sent.ms.toFixed(0)} ms)`,
+      `  ${lib}: ${t.msgsPerSec?.toFixed(0) ?? 'n/a'} msg/s (Prosody ${t.serverBusy?.toFixed(0) ?? '?'}% busy), send ${t.sendUs?.toFixed(1)} us/msg, receive ${t.recvUs?.toFixed(1)} us/msg (sender done in ${sent.ms.toFixed(0)} ms)`,
     );
     return t;
   } catch (err) {
@@ -951,7 +974,13 @@ async function run(ctx: SuiteContext): Promise<{ tables: Table[]; config: Record
     const floorT = tput.find((t) => t.lib === 'floor');
     const tputRows: Row[] = tput.map((t) => ({
       name: NAMES[t.lib],
-      values: { rate: t.msgsPerSec ?? null, received: t.received ?? null, sendMs: t.sendMs ?? null },
+      values: {
+        rate: t.msgsPerSec ?? null,
+        received: t.received ?? null,
+        sendMs: t.sendMs ?? null,
+        serverUs: t.serverUs ?? null,
+        serverBusy: t.serverBusy ?? null,
+      },
       // time per message relative to the floor's: floor rate / rate
       ratio: t.msgsPerSec && floorT?.msgsPerSec ? floorT.msgsPerSec / t.msgsPerSec : null,
       ...(isConfab(t.lib) ? { goal: Number(GOAL_THROUGHPUT.toFixed(3)) } : {}),
@@ -1017,13 +1046,17 @@ async function run(ctx: SuiteContext): Promise<{ tables: Table[]; config: Record
           'A and B are separate worker processes; A sends as fast as its API allows (awaiting each send where it returns a promise; the floor waits for drain), B counts messages with a body',
           'rate = messages / (go until the last one arrives at B); "vs floor" = floor rate / rate (time per message), goal: within 5% of the floor',
           'stream management: confab on with resumption (acks batched by default), @xmpp/client and stanza their defaults (on), the floor none',
+          'Prosody busy % near 100: the server is the bottleneck (one Lua thread, sharing 2 cores with both clients); MAM archiving is off (default_archive_policy = false)',
+          '"send loop ms": how long the sender\'s loop took (confab: paced by the outbox window, which waits for SM acks)',
           'issue reference: Prosody itself caps near 12k messages/s',
           loadNote,
         ],
         columns: [
           { key: 'rate', label: 'msg/s', digits: 0 },
           { key: 'received', label: 'received', digits: 0 },
-          { key: 'sendMs', label: 'sender busy ms', digits: 0 },
+          { key: 'sendMs', label: 'send loop ms', digits: 0 },
+          { key: 'serverUs', label: 'Prosody us/msg', digits: 0 },
+          { key: 'serverBusy', label: 'Prosody busy %', digits: 0 },
         ],
         rows: tputRows,
       },

@@ -8,7 +8,7 @@ import { resolveAccount, resolvePassword } from './account.ts';
 import type { GlobalValues } from './globals.ts';
 import type { Io, Output } from './output.ts';
 import { sanitizeForTerminal } from './sanitize.ts';
-import type { CliSession, SessionFactory } from './session.ts';
+import type { CliSession, SessionFactory, SessionParams } from './session.ts';
 import type { ArgumentsOf, CommandSpec, OptionsOf } from './spec.ts';
 
 export interface CommandContext<C = CommandSpec> {
@@ -21,7 +21,11 @@ export interface CommandContext<C = CommandSpec> {
   /** Fires on SIGINT/SIGTERM: commands stop cleanly (disconnect) and exit. */
   readonly signal: AbortSignal;
   /** Resolves the account and password and connects; rejects with a typed error (see exit.ts). */
-  login(options?: { presence?: boolean; reconnect?: boolean }): Promise<CliSession>;
+  login(options?: {
+    presence?: boolean;
+    reconnect?: boolean;
+    presenceState?: SessionParams['presenceState'];
+  }): Promise<CliSession>;
   /** Reads all of stdin as UTF-8. */
   readStdin(): Promise<string>;
 }
@@ -61,6 +65,7 @@ export function createContext<C extends CommandSpec>(
         account,
         password,
         presence: opts.presence ?? false,
+        presenceState: opts.presenceState,
         reconnect: opts.reconnect ?? false,
         debug,
         signal,

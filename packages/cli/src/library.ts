@@ -9,10 +9,28 @@
  * arrives before that answer fails the send with the XMPP condition.
  *
  * Specs: XEP-0203 v2.0 (delay, read from the stanza), XEP-0091 (legacy delay, read only),
- * XEP-0066 v1.5 (jabber:x:oob in messages), XEP-0199 v2.0 (ping).
+ * XEP-0066 v1.5 (jabber:x:oob in messages), XEP-0199 v2.0 (ping). The account commands (roster,
+ * presence, vCard, nick, avatar, blocking, private storage, disco) map onto the library's
+ * built-in features (`client.roster`, `client.presence`, ...); XEP-0144 v1.1 roster item
+ * exchange goes through `client.messages.send({ rosterItems })`.
  */
-import { ConfabError, createClient, type Element, StanzaError, xml } from 'confab';
-import type { CliSession, IncomingMessage, SessionFactory } from './session.ts';
+import { type Client, ConfabError, createClient, type Element, StanzaError, xml } from 'confab';
+import { serialize } from 'confab/xml';
+import type {
+  AvatarMeta,
+  CliAccountData,
+  CliPresence,
+  CliProfile,
+  CliRoster,
+  CliSession,
+  ContactStatus,
+  DiscoInfoView,
+  IncomingMessage,
+  RosterEntry,
+  SessionFactory,
+  VCardFields,
+} from './session.ts';
+import { parseRootIn } from './xmltext.ts';
 
 const NS_PING = 'urn:xmpp:ping';
 const NS_DELAY = 'urn:xmpp:delay';
@@ -81,6 +99,15 @@ export const createSession: SessionFactory = async (p) => {
     allowPlaintext: a.allowPlaintext,
     legacyAuth: a.legacyAuth,
     initialPresence: p.presence,
+    // The CLI never goes away by itself; the presence it sends is the one the command asked for.
+    presence: {
+      autoAway: false,
+      own: {
+        show: p.presenceState?.show,
+        status: p.presenceState?.status,
+        priority: p.presenceState?.priority ?? 0,
+      },
+    },
     reconnect: p.reconnect,
     debug: p.debug ?? false,
   });
@@ -156,6 +183,293 @@ export const createSession: SessionFactory = async (p) => {
     disconnect() {
       return client.disconnect();
     },
+
+    roundTrip: () => roundTrip(client, domain),
+    roster: rosterOf(client, domain),
+    presence: presenceOf(client),
+    profile: profileOf(client),
+    account: accountDataOf(client, domain),
   };
   return session;
 };
+
+/** A ping to our server; any answer (a result or an error reply) proves the round trip. */
+async function roundTrip(client: Client, domain: string): Promise<void> {
+  try {
+    await client.iq({ type: 'get', to: domain, payload: xml('ping', { xmlns: NS_PING }) });
+  } catch (err) {
+    if (!(err instanceof StanzaError)) throw err;
+  }
+}
+
+/** The roster is loaded after login; a server that never answers fails like any request would. */
+async function rosterReady(client: Client): Promise<void> {
+  await Promise.race([
+    client.roster.ready(),
+    new Promise<never>((_, reject) => {
+      const t = setTimeout(
+        () => reject(new ConfabError('ERR_TIMEOUT', 'The server did not send the roster in 30 s')),
+        30_000,
+      );
+      t.unref?.();
+    }),
+  ]);
+}
+
+type LibRosterItem = ReturnType<Client['roster']['items']> extends IterableIterator<infer T> ? T : never;
+
+function entry(it: LibRosterItem): RosterEntry {
+  return {
+    jid: it.jid,
+    name: it.name,
+    groups: [...it.groups],
+    subscription: it.subscription,
+    ask: it.pending ? 'subscribe' : undefined,
+    approved: it.approved,
+  };
+}
+
+function rosterOf(client: Client, domain: string): CliRoster {
+  return {
+    async list() {
+      await rosterReady(client);
+      return [...client.roster.items()].map(entry);
+    },
+    async get(j) {
+      await rosterReady(client);
+      const it = client.roster.get(j);
+      return it ? entry(it) : undefined;
+    },
+    async set(j, item) {
+      await rosterReady(client);
+      const o: { name?: string | undefined; groups?: string[] | undefined } = {};
+      if (item.name !== undefined) o.name = item.name;
+      if (item.groups !== undefined) o.groups = item.groups;
+      await client.roster.set(j, o);
+    },
+    async remove(j) {
+      await client.roster.remove(j);
+    },
+    async subscription(kind, j, status) {
+      const r = client.roster;
+      if (kind === 'subscribe') await r.subscribe(j, { status });
+      else if (kind === 'unsubscribe') await r.unsubscribe(j);
+      else if (kind === 'approve') await r.approve(j);
+      else await r.deny(j);
+      // Presence has no reply: the ping after it tells us the server has it.
+      await roundTrip(client, domain);
+    },
+    async settlePresence() {
+      await roundTrip(client, domain);
+      const QUIET_MS = 300;
+      const CAP_MS = 2_000;
+      await new Promise<void>((resolve) => {
+        let quiet: ReturnType<typeof setTimeout>;
+        const done = () => {
+          clearTimeout(quiet);
+          clearTimeout(cap);
+          off();
+          resolve();
+        };
+        const cap = setTimeout(done, CAP_MS);
+        const off = client.presence.on('resource', () => {
+          clearTimeout(quiet);
+          quiet = setTimeout(done, QUIET_MS);
+        });
+        quiet = setTimeout(done, QUIET_MS);
+      });
+    },
+    status(j): ContactStatus | undefined {
+      const c = client.presence.contact(j);
+      if (!c) return undefined;
+      return {
+        available: c.available,
+        show: c.best?.show,
+        status: c.best?.status,
+        resources: c.resources.length,
+      };
+    },
+    async sendItems(to, items) {
+      const sent = await client.messages.send({
+        to,
+        type: 'normal',
+        rosterItems: items.map((i) => ({ jid: i.jid, name: i.name, groups: i.groups, action: 'add' })),
+      });
+      await sent.confirmed;
+      return { id: sent.id };
+    },
+  };
+}
+
+function presenceOf(client: Client): CliPresence {
+  return {
+    async set(p) {
+      await client.presence.set({ show: p.show, status: p.status, priority: p.priority });
+    },
+    async invisible() {
+      await client.presence.invisible();
+    },
+  };
+}
+
+const NS_AVATAR_METADATA = 'urn:xmpp:avatar:metadata';
+
+type LibVCard = NonNullable<Awaited<ReturnType<Client['vcard']['get']>>>;
+
+/** The library's vCard in the CLI's `--json` words: lower-cased XEP-0054 element names. */
+export function vcardFields(card: LibVCard): VCardFields {
+  const lower = (flags: readonly string[]) => flags.map((f) => f.toLowerCase());
+  const out: VCardFields = {
+    fn: card.fullName,
+    nickname: card.nickname,
+    url: card.url,
+    bday: card.birthday,
+    title: card.title,
+    role: card.role,
+    desc: card.description,
+    jabberid: card.jabberId,
+  };
+  if (card.name) {
+    const n = card.name;
+    out.n = { family: n.family, given: n.given, middle: n.middle, prefix: n.prefix, suffix: n.suffix };
+  }
+  if (card.org) out.org = { orgname: card.org.name, orgunit: card.org.unit };
+  if (card.photo) out.photo = { type: card.photo.type, binval: card.photo.binval, extval: card.photo.extval };
+  if (card.email?.length) out.email = card.email.map((e) => ({ userid: e.userid, flags: lower(e.flags) }));
+  if (card.tel?.length) out.tel = card.tel.map((t) => ({ number: t.number, flags: lower(t.flags) }));
+  if (card.address?.length) {
+    out.adr = card.address.map((a) => ({
+      pobox: a.pobox,
+      extadd: a.extadd,
+      street: a.street,
+      locality: a.locality,
+      region: a.region,
+      pcode: a.pcode,
+      ctry: a.country,
+      flags: lower(a.flags),
+    }));
+  }
+  return dropEmpty(out) as VCardFields;
+}
+
+function dropEmpty(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? dropEmpty(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** '' means "remove the field". */
+const orNone = (v: string | undefined): string | undefined => (v === '' ? undefined : v);
+
+function profileOf(client: Client): CliProfile {
+  const own = () => bareOf(client.jid);
+  return {
+    async vcard(j) {
+      const card = await client.vcard.get(j);
+      return card ? vcardFields(card) : undefined;
+    },
+    async updateVCard(p) {
+      const patch: { -readonly [K in keyof LibVCard]: LibVCard[K] } = { fullName: p.fn };
+      if (p.nickname !== undefined) patch.nickname = orNone(p.nickname);
+      if (p.url !== undefined) patch.url = orNone(p.url);
+      if (p.bday !== undefined) patch.birthday = orNone(p.bday);
+      if (p.desc !== undefined) patch.description = orNone(p.desc);
+      if (p.email !== undefined)
+        patch.email = p.email === '' ? undefined : [{ userid: p.email, flags: ['INTERNET'] }];
+      if (p.photo !== undefined) {
+        patch.photo = { type: p.photo.type, binval: Buffer.from(p.photo.bytes).toString('base64') };
+      }
+      return vcardFields(await client.vcard.update(patch));
+    },
+    async nick() {
+      try {
+        return await client.nick.fetch(own());
+      } catch (err) {
+        if (err instanceof StanzaError && err.condition === 'item-not-found') return undefined;
+        throw err;
+      }
+    },
+    async publishNick(nick) {
+      await client.nick.publish(nick);
+    },
+    async avatar(): Promise<AvatarMeta | undefined> {
+      let items: Awaited<ReturnType<Client['pep']['items']>>;
+      try {
+        items = await client.pep.items(own(), NS_AVATAR_METADATA, { max: 1 });
+      } catch (err) {
+        if (err instanceof StanzaError && err.condition === 'item-not-found') return undefined;
+        throw err;
+      }
+      const info = items[0]?.payload?.getChildren('info', NS_AVATAR_METADATA)[0];
+      const id = info?.attr('id');
+      if (!info || !id) return undefined;
+      const num = (name: string) => {
+        const v = info.attr(name);
+        return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
+      };
+      return {
+        id,
+        type: info.attr('type') ?? 'application/octet-stream',
+        bytes: num('bytes') ?? 0,
+        width: num('width'),
+        height: num('height'),
+      };
+    },
+    publishAvatar(bytes, meta) {
+      return client.avatar.publish(bytes, meta);
+    },
+  };
+}
+
+function accountDataOf(client: Client, domain: string): CliAccountData {
+  return {
+    domain,
+    blocklist: () => client.blocking.list(),
+    async block(jids) {
+      await client.blocking.block(jids);
+    },
+    async unblock(jids) {
+      await client.blocking.unblock(jids === 'all' ? undefined : jids);
+    },
+    buddiesOnly: () => client.buddiesOnly.load(),
+    setBuddiesOnly: (on) => client.buddiesOnly.set(on),
+    async privateSet(namespace, text) {
+      await client.private.set(parseRootIn(namespace, text, 'private set'));
+    },
+    async privateGet(namespace, name) {
+      const el = await client.private.get(name, namespace);
+      return el ? serialize(el) : undefined;
+    },
+    async discoInfo(to, node): Promise<DiscoInfoView> {
+      const info = await client.disco.info(to ?? domain, node);
+      return {
+        identities: info.identities.map((i) => ({
+          category: i.category,
+          type: i.type,
+          name: i.name,
+          lang: i.lang,
+        })),
+        features: [...info.features],
+        forms: info.extensions.map((f) => {
+          const fields: Record<string, string[]> = {};
+          for (const fl of f.fields) fields[fl.var] = [...fl.values];
+          return { type: fields.FORM_TYPE?.[0], fields };
+        }),
+      };
+    },
+    async discoItems(to, node) {
+      const r = await client.disco.items(to ?? domain, node);
+      return r.items.map((i) => ({ jid: i.jid, node: i.node, name: i.name }));
+    },
+  };
+}
+
+function bareOf(full: string | undefined): string {
+  if (!full) throw new ConfabError('ERR_NOT_CONNECTED', 'not logged in');
+  const slash = full.indexOf('/');
+  return slash === -1 ? full : full.slice(0, slash);
+}

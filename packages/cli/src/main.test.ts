@@ -37,8 +37,22 @@ function harness(env: Record<string, string | undefined> = {}, stdinTTY = false)
   };
 }
 
+/** A session part these tests do not use: any call fails the test loudly. */
+function unused<T extends object>(part: string): T {
+  return new Proxy({} as T, {
+    get: (_, key) => () => {
+      throw new Error(`FakeSession.${part}.${String(key)} is not faked`);
+    },
+  });
+}
+
 class FakeSession implements CliSession {
   jid = 'me@example.org/confab-x';
+  roster = unused<CliSession['roster']>('roster');
+  presence = unused<CliSession['presence']>('presence');
+  profile = unused<CliSession['profile']>('profile');
+  account = unused<CliSession['account']>('account');
+  async roundTrip() {}
   sent: OutgoingMessage[] = [];
   disconnected = 0;
   sendError: Error | undefined;

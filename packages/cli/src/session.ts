@@ -46,6 +46,147 @@ export interface CliSession {
   onFatal(listener: (err: Error) => void): () => void;
   /** Sends unavailable presence, closes the stream, waits (bounded) for the server's close. */
   disconnect(): Promise<void>;
+  /**
+   * Resolves once the server has handled everything we sent so far (the answer to a ping: a
+   * server handles one client's stanzas in order, RFC 6120 10.1).
+   */
+  roundTrip(): Promise<void>;
+  /** The contact list and subscriptions (RFC 6121). */
+  readonly roster: CliRoster;
+  /** Our presence (RFC 6121 4, XEP-0186). */
+  readonly presence: CliPresence;
+  /** What the account tells about itself: vCard, nickname, avatar. */
+  readonly profile: CliProfile;
+  /** Account data the server keeps: blocklist, private storage, the buddies-only switch; disco. */
+  readonly account: CliAccountData;
+}
+
+/** A roster item as the CLI prints it; field names are the XMPP names (RFC 6121 2.1.2). */
+export interface RosterEntry {
+  jid: string;
+  name: string | undefined;
+  groups: string[];
+  subscription: 'none' | 'to' | 'from' | 'both';
+  /** `subscribe` while our request waits for an answer. */
+  ask: 'subscribe' | undefined;
+  /** Pre-approved (RFC 6121 3.4). */
+  approved: boolean;
+}
+
+/** What we know of a contact's presence (its best resource). */
+export interface ContactStatus {
+  available: boolean;
+  /** chat, away, xa, dnd; undefined for plain available (or unavailable). */
+  show: string | undefined;
+  status: string | undefined;
+  /** How many resources are available. */
+  resources: number;
+}
+
+export interface CliRoster {
+  /** The whole roster, once the server sent it. */
+  list(): Promise<RosterEntry[]>;
+  /** One item, once the roster is loaded; undefined when the contact is not in it. */
+  get(jid: string): Promise<RosterEntry | undefined>;
+  /** Adds or changes an item; omitted fields keep their current values. Resolves when the server accepted it. */
+  set(jid: string, item: { name?: string | undefined; groups?: string[] | undefined }): Promise<void>;
+  remove(jid: string): Promise<void>;
+  /** Sends a subscription presence and waits until the server has it. */
+  subscription(
+    kind: 'subscribe' | 'unsubscribe' | 'approve' | 'deny',
+    jid: string,
+    status?: string | undefined,
+  ): Promise<void>;
+  /**
+   * Waits until the contacts' presence has come in after our initial presence: one round trip,
+   * then until no presence arrived for a moment (capped), since a server answers its probes
+   * asynchronously (ejabberd) or before the round trip (Prosody).
+   */
+  settlePresence(): Promise<void>;
+  /** The presence of a contact, as heard since login (needs a session with presence). */
+  status(jid: string): ContactStatus | undefined;
+  /** Suggests contacts to JID (XEP-0144 roster item exchange); resolves once the server has it. */
+  sendItems(
+    to: string,
+    items: { jid: string; name?: string | undefined; groups?: string[] | undefined }[],
+  ): Promise<{ id: string }>;
+}
+
+export type ShowName = 'chat' | 'away' | 'xa' | 'dnd';
+
+export interface CliPresence {
+  /** Broadcasts available presence with this show, status and priority. */
+  set(p: {
+    show: ShowName | undefined;
+    status: string | undefined;
+    priority: number | undefined;
+  }): Promise<void>;
+  /** Becomes invisible (XEP-0186); rejects with ERR_UNSUPPORTED where the server does not offer it. */
+  invisible(): Promise<void>;
+}
+
+/** A vCard by its lower-cased vCard names (XEP-0054): `fn`, `nickname`, `email` (a list)... */
+export type VCardFields = Record<string, unknown>;
+
+export interface VCardPatch {
+  fn: string;
+  nickname?: string | undefined;
+  email?: string | undefined;
+  url?: string | undefined;
+  bday?: string | undefined;
+  desc?: string | undefined;
+  photo?: { type: string; bytes: Uint8Array } | undefined;
+}
+
+/** XEP-0084 metadata of an avatar. */
+export interface AvatarMeta {
+  id: string;
+  type: string;
+  bytes: number;
+  width: number | undefined;
+  height: number | undefined;
+}
+
+export interface CliProfile {
+  /** The vCard of `jid` (ours without), or undefined when there is none. */
+  vcard(jid?: string): Promise<VCardFields | undefined>;
+  /** Changes the given fields of our vCard, keeping the others ('' removes a field). */
+  updateVCard(patch: VCardPatch): Promise<VCardFields>;
+  /** Our published nickname (XEP-0172), or undefined. */
+  nick(): Promise<string | undefined>;
+  publishNick(nick: string): Promise<void>;
+  /** Our current avatar's metadata (XEP-0084), or undefined. */
+  avatar(): Promise<AvatarMeta | undefined>;
+  publishAvatar(bytes: Uint8Array, meta: { type: string; width?: number; height?: number }): Promise<string>;
+}
+
+/** A disco#info answer (XEP-0030). */
+export interface DiscoInfoView {
+  identities: { category: string; type: string; name?: string | undefined; lang?: string | undefined }[];
+  features: string[];
+  /** XEP-0128 forms: FORM_TYPE and fields by var. */
+  forms: { type: string | undefined; fields: Record<string, string[]> }[];
+}
+
+export interface CliAccountData {
+  blocklist(): Promise<string[]>;
+  block(jids: string[]): Promise<void>;
+  /** `'all'` unblocks everyone (XEP-0191 3.5). */
+  unblock(jids: string[] | 'all'): Promise<void>;
+  /** The buddies-only switch (in private storage). */
+  buddiesOnly(): Promise<boolean>;
+  setBuddiesOnly(on: boolean): Promise<void>;
+  /** Stores XML (its root in `namespace`) in private storage (XEP-0049). */
+  privateSet(namespace: string, xmlText: string): Promise<void>;
+  /** The stored element (serialized) under `<name xmlns=namespace/>`, or undefined. */
+  privateGet(namespace: string, name: string): Promise<string | undefined>;
+  discoInfo(to: string | undefined, node: string | undefined): Promise<DiscoInfoView>;
+  discoItems(
+    to: string | undefined,
+    node: string | undefined,
+  ): Promise<{ jid: string; node: string | undefined; name: string | undefined }[]>;
+  /** The domain of our account (disco's default target). */
+  readonly domain: string;
 }
 
 export interface SessionParams {
@@ -53,6 +194,13 @@ export interface SessionParams {
   password: string;
   /** Send initial presence (needed to receive messages to the bare JID and offline messages). */
   presence: boolean;
+  /**
+   * The initial presence's show, status and priority (a negative priority receives neither
+   * messages to the bare JID nor offline messages: RFC 6121 8.5.2.1.1, XEP-0160).
+   */
+  presenceState?:
+    | { show?: ShowName | undefined; status?: string | undefined; priority?: number | undefined }
+    | undefined;
   /** Reconnect after a loss (long-running commands); one-shot commands fail instead. */
   reconnect: boolean;
   /** Wire-log sink for `--debug`, already redacted by the library; the CLI sanitizes it. */

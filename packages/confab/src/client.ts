@@ -28,7 +28,33 @@
  */
 import { ConfabError, StanzaError, StreamError } from './errors.ts';
 import { Emitter } from './events.ts';
-import { bare, domainOf, type FullJid, type Jid, localOf, resourceOf, jid as toJid } from './jid.ts';
+import type { Blocking } from './features/blocking/blocking.ts';
+import type { BuddiesOnly } from './features/blocking/buddies-only.ts';
+import type { Caps } from './features/caps/caps.ts';
+import type { Carbons, CarbonsOptions } from './features/carbons/carbons.ts';
+import type { Disco } from './features/disco/disco.ts';
+import type { Mam, MamOptions } from './features/mam/mam.ts';
+import { createFeatures, type Features } from './features/index.ts';
+import { MESSAGING_FEATURES, Messaging, type MessagingOptions } from './features/messages/messages.ts';
+import type { Avatars } from './features/pep/avatar.ts';
+import type { Nicknames } from './features/pep/nick.ts';
+import type { Pep } from './features/pep/pep.ts';
+import type { PresenceManager, PresenceOptions } from './features/presence/presence.ts';
+import type { PrivateStorage } from './features/private/private.ts';
+import type { Roster, RosterOptions } from './features/roster/roster.ts';
+import type { Software } from './features/software/software.ts';
+import type { VCards } from './features/vcard/vcard.ts';
+import {
+  type BareJid,
+  bare,
+  domainOf,
+  type FullJid,
+  type Jid,
+  localOf,
+  resourceOf,
+  jid as toJid,
+  tryJid,
+} from './jid.ts';
 import type { Platform, TransportOptions } from './platform/types.ts';
 import { Connection } from './session/connection.ts';
 import { type DebugSink, debugSink } from './session/debug.ts';
@@ -42,14 +68,7 @@ import { backoffDelay, DEFAULT_RECONNECT, isFinalError, type ReconnectOptions } 
 import { ScramKeyCache } from './session/sasl/scram.ts';
 import { type SmLoss, StreamManagement } from './session/sm.ts';
 import { parseStanzaError } from './session/stanza-error.ts';
-import {
-  buildMessage,
-  type Message,
-  type OutgoingMessage,
-  type Presence,
-  parseMessage,
-  parsePresence,
-} from './session/stanzas.ts';
+import { type Message, type Presence, parsePresence } from './session/stanzas.ts';
 import { parseSeeOtherHost } from './session/stream-error.ts';
 import { loadAccountFacts, saveAccountFacts } from './store/account.ts';
 import { MemoryStore } from './store/memory.ts';
@@ -57,7 +76,7 @@ import type { Store } from './store/types.ts';
 import { discoverWebSocket } from './transport/resolve.ts';
 import type { SrvResolver, TlsOptions, Transport, TransportHandlers } from './transport/types.ts';
 import { Element, xml } from './xml/element.ts';
-import type { ParserLimits } from './xml/parser.ts';
+import type { ParserLimits, StanzaOpen } from './xml/parser.ts';
 
 /** Where the client is in its life. */
 export type Status = 'offline' | 'connecting' | 'negotiating' | 'online' | 'reconnecting' | 'disconnecting';
@@ -136,6 +155,26 @@ export interface ClientOptions {
   debug?: boolean | DebugSink | undefined;
   /** Parser limits for what the server sends. */
   limits?: Partial<ParserLimits> | undefined;
+  /**
+   * Size limit for an iq reply to a request of ours (a roster of thousands of contacts is
+   * larger than the 256 KiB stanza limit). Default 16 MiB. Unsolicited stanzas keep `limits`.
+   */
+  maxReplyBytes?: number | undefined;
+  /** Presence feature options (auto away thresholds, initial presence...). */
+  presence?: PresenceOptions | undefined;
+  /** Roster feature options. */
+  roster?: RosterOptions | undefined;
+  /** Carbons (XEP-0280) options: `{ enabled: false }` switches them off. */
+  carbons?: CarbonsOptions | undefined;
+  /** Archive (XEP-0313) options: catch-up after reconnect, first-run depth, page size. */
+  mam?: MamOptions | undefined;
+  /**
+   * `false`: a bare core with no built-in features (no roster, presence, disco, caps...),
+   * for tests and embedders who wire their own; `client.roster` and the like then throw.
+   */
+  features?: false | undefined;
+  /** Messaging policy (auto-receipts, chat states, history sizes): features/messages. */
+  messages?: Partial<MessagingOptions> | undefined;
   /**
    * Where the client keeps what must outlive a connection or the process: the outbox,
    * the stream-management session, account facts (store/types.ts). Default: in memory,
@@ -252,25 +291,8 @@ export interface SentMessage {
   readonly confirmed: Promise<void>;
 }
 
-/** The messaging part of the API (grows in the messaging feature). */
-export interface Messages {
-  /**
-   * Send a message. It never gets lost: while offline or reconnecting it waits in the
-   * outbox (in the Store before this resolves) and goes out, in order, once online.
-   * Resolves once queued or sent; `confirmed` says when the server has it. Every
-   * message carries an origin-id equal to its id, so receivers can drop duplicates
-   * (a re-send after a connection loss without resumption is at-least-once).
-   * Rejects with ERR_OUTBOX_FULL when `outboxMax` messages wait and the client is not
-   * online (online, it waits for room).
-   *
-   * @example
-   * const { id, confirmed } = await client.messages.send({ to: 'romeo@example.net', body: 'Wherefore art thou?' });
-   * await confirmed; // the server has it
-   */
-  send(message: OutgoingMessage | Element): Promise<SentMessage>;
-  /** Messages not yet confirmed by the server, oldest first. */
-  pending(): SentMessage[];
-}
+/** The messaging API (`client.messages`): features/messages/messages.ts. */
+export type Messages = Messaging;
 
 interface Target {
   host: string;
@@ -390,6 +412,12 @@ export class Client {
 
   /** The messaging API. */
   readonly messages: Messages;
+  /** The built-in features; undefined with `features: false` (a bare core). */
+  readonly #features: Features | undefined;
+  /** Inbound stanza filters (return false to drop), run before the app-facing events. */
+  readonly #filters: Array<(stanza: Element) => boolean> = [];
+  /** Size limit for replies to our own iq requests. */
+  readonly #replyBytes: number;
 
   constructor(platform: Platform, options: ClientOptions) {
     this.#platform = platform;
@@ -420,6 +448,7 @@ export class Client {
         ? { ...DEFAULT_SM, enabled: false }
         : { ...DEFAULT_SM, ...(smo === true || smo === undefined ? {} : smo) };
     this.#outboxMax = options.outboxMax ?? 1000;
+    this.#replyBytes = options.maxReplyBytes ?? 16 * 1024 * 1024;
     // Nothing to load from a store that does not outlive us (SM and the outbox skip it too).
     this.#loaded = !this.#store.durable;
     this.#events = new Emitter<ClientEvents>((err, event) => this.#listenerThrew(err, String(event)));
@@ -456,11 +485,16 @@ export class Client {
     // (Parsing only when someone listens: this runs for every stanza.)
     const ev = this.#events;
     this.#pipeline.use((el) => {
+      for (const keep of this.#filters) if (!keep(el)) return true;
+      return undefined;
+    });
+    this.#pipeline.use((el) => {
       ev.emit('stanza', el);
     });
     this.#pipeline.use((el) => {
       if (el.name === 'message') {
-        if (ev.listenerCount('message') > 0) ev.emit('message', parseMessage(el, this.#selfJid()));
+        // The messaging feature checks, de-duplicates, answers, then emits `message`.
+        this.messages.ingest(el, { source: 'live' });
       } else if (el.name === 'presence') {
         if (ev.listenerCount('presence') > 0) ev.emit('presence', parsePresence(el, this.#selfJid()));
       } else if (el.name === 'iq' && ev.listenerCount('iq') > 0) {
@@ -530,18 +564,150 @@ export class Client {
       ev.emit('messageFailed', { id: m.id, error, element: m.element });
     });
 
-    this.messages = {
-      send: (m) => {
-        const p = this.#enqueue(m instanceof Element ? m : buildMessage(m));
-        // The echo bot does not await its replies: a failed send must not become an
-        // unhandled rejection that kills the process. It rejects for callers who await,
-        // and is reported as `error` for those who do not.
-        p.catch((err: unknown) => this.#emitError(asConfabError(err)));
-        return p;
+    // Messaging (features/messages): every inbound message goes through `ingest` (stage 3);
+    // what the app sends goes through the outbox.
+    this.messages = new Messaging(
+      {
+        self: () => ({ bare: this.#selfJid() as BareJid, domain: this.#domain }),
+        emitMessage: (m) => {
+          if (ev.listenerCount('message') > 0) ev.emit('message', m);
+        },
+        enqueue: (el) => {
+          const p = this.#enqueue(el);
+          // The echo bot does not await its replies: a failed send must not become an
+          // unhandled rejection that kills the process. It rejects for callers who await,
+          // and is reported as `error` for those who do not.
+          p.catch((err: unknown) => this.#emitError(asConfabError(err)));
+          return p;
+        },
+        send: (el) => this.#sendStanza(el),
+        iq: (req) => this.iq(req),
+        pending: () => this.#outbox.messages().map((m) => new SentHandle(m)),
+        log: (l) => this.#log(l),
+        onError: (err) => this.#listenerThrew(err, 'messages'),
       },
-      pending: () => this.#outbox.messages().map((m) => new SentHandle(m)),
+      options.messages,
+    );
+
+    // 7. Features (features/index.ts builds them in dependency order), unless the app
+    // asked for a bare core to wire its own.
+    this.#features =
+      options.features === false
+        ? undefined
+        : createFeatures({
+            client: this,
+            store: this.#store,
+            options,
+            onError: (e) => this.#emitError(e),
+            isOnline: () => this.#status === 'online',
+            messaging: this.messages,
+          });
+    // Messaging answers receipts only to those who may see our presence (XEP-0184 8: the
+    // roster's from/both), sends chat states / XEP-0022 where caps say the peer has them,
+    // and announces what it understands in disco (and so in our caps).
+    const f = this.#features;
+    if (f) {
+      this.messages.configure({
+        presenceVisibleTo:
+          options.messages?.presenceVisibleTo ??
+          ((j) => {
+            const s = f.roster.get(j)?.subscription;
+            return s === 'both' || s === 'from';
+          }),
+        peerSupports: options.messages?.peerSupports ?? ((j, feature) => f.caps.hasFeature(j, feature)),
+      });
+      f.disco.addFeature(...MESSAGING_FEATURES);
+    }
+  }
+
+  #feature<K extends keyof Features>(name: K): Features[K] {
+    const f = this.#features;
+    if (f === undefined) {
+      throw new ConfabError(
+        'ERR_UNSUPPORTED',
+        `client.${name} is not available: this client was created with features: false`,
+      );
+    }
+    return f[name];
+  }
+
+  /** The contact list, driven by the server's pushes (RFC 6121 2). */
+  get roster(): Roster {
+    return this.#feature('roster');
+  }
+  /** Our presence and our contacts' (RFC 6121 4, XEP-0186, XEP-0352, XEP-0319). */
+  get presence(): PresenceManager {
+    return this.#feature('presence');
+  }
+  /** Service discovery (XEP-0030): ask others, answer about ourselves. */
+  get disco(): Disco {
+    return this.#feature('disco');
+  }
+  /** Entity capabilities (XEP-0115): ours on every presence, others' verified and cached. */
+  get caps(): Caps {
+    return this.#feature('caps');
+  }
+  /** Software version, last activity, entity time (XEP-0092, XEP-0012, XEP-0202). */
+  get software(): Software {
+    return this.#feature('software');
+  }
+  /** Personal eventing (XEP-0163) for any namespace. */
+  get pep(): Pep {
+    return this.#feature('pep');
+  }
+  /** User nickname over PEP (XEP-0172). */
+  get nick(): Nicknames {
+    return this.#feature('nick');
+  }
+  /** User avatar over PEP (XEP-0084). */
+  get avatar(): Avatars {
+    return this.#feature('avatar');
+  }
+  /** vCards (XEP-0054). */
+  get vcard(): VCards {
+    return this.#feature('vcard');
+  }
+  /** Private XML storage (XEP-0049, the seed's jabber:iq:private). */
+  get private(): PrivateStorage {
+    return this.#feature('private');
+  }
+  /** Blocking (XEP-0191). */
+  get blocking(): Blocking {
+    return this.#feature('blocking');
+  }
+  /** The seed's "only messages from my buddies", kept in private storage. */
+  get buddiesOnly(): BuddiesOnly {
+    return this.#feature('buddiesOnly');
+  }
+  /** Message carbons (XEP-0280): our other resources' conversations, enabled by default. */
+  get carbons(): Carbons {
+    return this.#feature('carbons');
+  }
+  /** Message archive (XEP-0313): history queries and catch-up after reconnect. */
+  get mam(): Mam {
+    return this.#feature('mam');
+  }
+
+  /**
+   * For features: drop inbound stanzas before the app sees them (`keep` returns false).
+   * Runs after the origin checks and iq routing. Returns the teardown.
+   */
+  addInboundFilter(keep: (stanza: Element) => boolean): () => void {
+    this.#filters.push(keep);
+    return () => {
+      const i = this.#filters.indexOf(keep);
+      if (i >= 0) this.#filters.splice(i, 1);
     };
   }
+
+  /** The parser's size hook: replies to our own pending requests may be larger. */
+  readonly #stanzaLimit = (open: StanzaOpen): number | undefined => {
+    if (open.name !== 'iq') return undefined;
+    const type = open.attrs.type;
+    if (type !== 'result' && type !== 'error') return undefined;
+    const id = open.attrs.id;
+    return id !== undefined && this.#iq.awaiting(id) ? this.#replyBytes : undefined;
+  };
 
   /** Where the client is: offline, connecting, negotiating, online, reconnecting, disconnecting. */
   get status(): Status {
@@ -822,7 +988,10 @@ export class Client {
     conn.deliver((el) => this.#inbound(el));
     this.#keepalive.start();
     // A resumed session keeps its presence (XEP-0198 5); a new one announces it.
-    if (!resumed && o.initialPresence !== false) await this.#sendStanza(xml('presence'));
+    // The initial presence is the presence feature's (after the roster get, with caps);
+    // a bare core (features: false) sends a plain one itself.
+    if (!resumed && this.#features === undefined && o.initialPresence !== false)
+      await this.#sendStanza(xml('presence'));
     // Messages of an SM session that ended unresumed and that no outbox owned: once, marked.
     for (const el of this.#resend.splice(0)) this.#sendStanza(el).catch(noop);
     this.#outbox.online(this.#outboxSender, sm.enabled ? 'sm' : 'ping');
@@ -1021,6 +1190,8 @@ export class Client {
         domain: this.#domain,
         handlers,
         limits: o.limits,
+        stanzaLimit: this.#stanzaLimit,
+        maxStanzaLimit: this.#replyBytes,
         tls: o.tls,
         connectTimeoutMs: this.#timeouts.connect,
       };
@@ -1030,6 +1201,8 @@ export class Client {
       domain: this.#domain,
       handlers,
       limits: o.limits,
+      stanzaLimit: this.#stanzaLimit,
+      maxStanzaLimit: this.#replyBytes,
       host: target?.host ?? o.host,
       port: target ? target.port : o.port,
       directTls: o.directTls,
@@ -1110,6 +1283,8 @@ export class Client {
     ) {
       throw new ConfabError('ERR_NOT_CONNECTED', `Not connected (status: ${this.#status})`);
     }
+    // Directed presence lets its target see ours (the receipts policy asks).
+    if (el.name === 'presence') this.messages.outboundPresence(el);
     const sm = this.#sm;
     const r = sm.track(el, appId);
     if (this.#events.listenerCount('stanzaOut') > 0) this.#events.emit('stanzaOut', el);

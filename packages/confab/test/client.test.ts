@@ -23,6 +23,8 @@ const ACCOUNT = 'juliet@example.com';
 
 function make(platform: MemoryPlatform, o: Partial<ClientOptions> = {}): Client {
   return createClientOn(platform, {
+    // A bare core: these tests play the server for the features they build themselves.
+    features: false,
     jid: ACCOUNT,
     password: 'r0meo',
     reconnect: false,

@@ -96,7 +96,10 @@ export const nodePlatform: Platform = {
     if (options.kind === 'tcp') return createTcpTransport(options);
     if (options.kind === 'websocket') {
       // Frames above the stanza limit are refused by ws itself (close 1009) before we buffer them.
-      const maxPayload = options.limits?.maxStanzaBytes ?? DEFAULT_LIMITS.maxStanzaBytes;
+      const maxPayload = Math.max(
+        options.limits?.maxStanzaBytes ?? DEFAULT_LIMITS.maxStanzaBytes,
+        options.maxStanzaLimit ?? 0,
+      );
       const log = options.handlers.log?.bind(options.handlers);
       return createWebSocketTransport(options, { createWebSocket: wsFactory(options.tls, maxPayload, log) });
     }

@@ -28,6 +28,18 @@ test('ids: random, unique, 16 url-safe characters', () => {
   for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{16}$/);
 });
 
+test('ids: canonical unpadded base64url of n fresh bytes, across pool refills', () => {
+  for (let round = 0; round < 400; round++) {
+    for (const n of [1, 2, 3, 6, 12, 13, 32]) {
+      const id = randomId(n);
+      assert.equal(id.length, Math.ceil((n * 4) / 3));
+      const bytes = Buffer.from(id, 'base64url');
+      assert.equal(bytes.length, n);
+      assert.equal(bytes.toString('base64url'), id);
+    }
+  }
+});
+
 test('responder rules (RFC 6120 8.1.2.1): exact addressee; server/own account interchangeable', async () => {
   const { t, sent } = tracker();
   const toFull = t.request(ping('romeo@montague.lit/orchard'));

@@ -171,6 +171,15 @@ export class Outbox {
     acked: new Set(),
     failed: new Set(),
   };
+  /**
+   * Messages to write, in enqueue order, from `#head` on: `#flush` starts there instead of
+   * rescanning up to `max` sent messages on every enqueue. Entries that were sent or settled
+   * meanwhile are skipped. Putting sent messages back in the queue (a lost connection) marks
+   * it `#stale`: it is rebuilt from `#items`, the source of truth, at the next flush.
+   */
+  #queue: Item[] = [];
+  #head = 0;
+  #stale = false;
   #sender: OutboxSender | undefined;
   #mode: ConfirmMode = 'ping';
   #sendCounter = 0;
@@ -245,6 +254,7 @@ export class Outbox {
         // It may have gone out before the restart: mark it as late whatever happens.
         it.late = true;
         if (custody.has(key)) it.status = 'sent';
+        else this.#queue.push(it);
         this.#items.set(key, it);
         n++;
       } catch (err) {
@@ -279,6 +289,7 @@ export class Outbox {
     const it = new Item(id, el, this.#clock.now());
     // Reserve the slot before the first await, so concurrent enqueues respect `max` and order.
     this.#items.set(id, it);
+    this.#queue.push(it);
     if (this.#store) {
       const rec: OutboxRecord = { id, xml: this.#codec.serialize(el), queuedAt: it.queuedAt };
       it.stored = false;
@@ -320,6 +331,7 @@ export class Outbox {
       if (it.status === 'sent') {
         it.status = 'queued';
         it.late = true;
+        this.#stale = true;
       }
     }
   }
@@ -345,6 +357,7 @@ export class Outbox {
       if (it && it.status === 'sent') {
         it.status = 'queued';
         it.late = true;
+        this.#stale = true;
       }
     }
     if (this.#sender) this.#flush();
@@ -401,16 +414,50 @@ export class Outbox {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      for (const it of this.#items.values()) {
+      for (;;) {
         const sender = this.#sender;
         if (!sender) break;
+        if (this.#stale) this.#rebuildQueue();
+        const it = this.#queue[this.#head];
+        if (it === undefined) break;
+        // Sent or settled since it was queued: not ours to write any more.
+        if (it.status !== 'queued' || this.#items.get(it.id) !== it) {
+          this.#head++;
+          continue;
+        }
         // Order: a message still on its way into the Store holds back the ones after it.
         if (!it.stored) break;
-        if (it.status !== 'queued') continue;
+        this.#head++;
         if (!this.#sendOne(it, sender)) break;
       }
     } finally {
       this.#flushing = false;
+    }
+    // Drop the consumed prefix now and then (amortised O(1) per message).
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 256 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The queued messages again, in enqueue order (`#items` keeps it), after some went back. */
+  #rebuildQueue(): void {
+    this.#stale = false;
+    const q: Item[] = [];
+    for (const it of this.#items.values()) if (it.status === 'queued') q.push(it);
+    this.#queue = q;
+    this.#head = 0;
+  }
+
+  /** Written nowhere: back in the queue, for the next connection. */
+  #back(it: Item): void {
+    if (it.status === 'sent' && this.#items.get(it.id) === it) {
+      it.status = 'queued';
+      it.late = true;
+      this.#stale = true;
     }
   }
 
@@ -425,22 +472,16 @@ export class Outbox {
       el.append(xml('delay', { xmlns: NS_DELAY, stamp: new Date(it.queuedAt).toISOString() }));
       it.element = el;
     }
-    const back = (): void => {
-      // Written nowhere: back in the queue, for the next connection.
-      if (it.status === 'sent' && this.#items.get(it.id) === it) {
-        it.status = 'queued';
-        it.late = true;
-      }
-    };
     let r: void | Promise<void>;
     try {
       r = sender(el, it.id);
     } catch {
-      back();
+      this.#back(it);
       return false;
     }
     this.#emit('sent', it);
-    if (r && typeof r.then === 'function') r.then(undefined, back);
+    // Only a sender that returns a promise (no SM) gets a rejection handler: nothing per message under SM.
+    if (r && typeof r.then === 'function') r.then(undefined, () => this.#back(it));
     return true;
   }
 }

@@ -239,7 +239,7 @@ export class TcpTransport implements Transport {
         },
         error: (err) => this.#onParseError(err),
       },
-      { framing: 'stream', limits: options.limits },
+      { framing: 'stream', limits: options.limits, stanzaLimit: options.stanzaLimit },
     );
   }
 

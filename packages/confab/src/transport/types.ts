@@ -9,7 +9,7 @@
  */
 import type { XmlError } from '../errors.ts';
 import type { Element } from '../xml/element.ts';
-import type { ParserLimits } from '../xml/parser.ts';
+import type { ParserLimits, StanzaOpen } from '../xml/parser.ts';
 
 export type TransportKind = 'tcp' | 'websocket';
 export type ChannelBindingType = 'tls-unique' | 'tls-exporter' | 'tls-server-end-point';
@@ -113,6 +113,13 @@ export interface TransportOptionsBase {
   domain: string;
   handlers: TransportHandlers;
   limits?: Partial<ParserLimits> | undefined;
+  /**
+   * Raise the size limit for one top-level element once its start tag is known (an iq
+   * result we asked for, such as a roster of thousands). Never above `maxStanzaLimit`.
+   */
+  stanzaLimit?: ((open: StanzaOpen) => number | undefined) | undefined;
+  /** The largest value `stanzaLimit` returns (WebSocket frames above it are refused unread). */
+  maxStanzaLimit?: number | undefined;
 }
 
 /** TLS settings of one account. Certificates are verified against the system store unless said otherwise. */

@@ -193,7 +193,7 @@ export class WebSocketTransport implements Transport {
     this.#handlers.wire?.('in', text);
     let el: Element;
     try {
-      el = parseXml(text, { limits: this.#opts.limits });
+      el = parseXml(text, { limits: this.#opts.limits, stanzaLimit: this.#opts.stanzaLimit });
     } catch (err) {
       const e =
         err instanceof XmlError

@@ -1167,7 +1167,10 @@ export class StreamParser {
  */
 export function parseXml(
   text: string,
-  options: { limits?: Partial<ParserLimits> | undefined } = {},
+  options: {
+    limits?: Partial<ParserLimits> | undefined;
+    stanzaLimit?: ((open: StanzaOpen) => number | undefined) | undefined;
+  } = {},
 ): Element {
   let result: Element | undefined;
   let error: XmlError | undefined;
@@ -1184,7 +1187,7 @@ export function parseXml(
         error ??= e;
       },
     },
-    { limits: options.limits, framing: 'fragments' },
+    { limits: options.limits, stanzaLimit: options.stanzaLimit, framing: 'fragments' },
   );
   p.write(text);
   p.end();

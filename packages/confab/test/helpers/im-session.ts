@@ -54,6 +54,8 @@ export async function imSession(o: ImSessionOptions = {}): Promise<ImSession> {
   const store = o.store ?? new MemoryStore();
   const errors: Error[] = [];
   const client = createClientOn(platform, {
+    // A bare core: these tests play the server for the features they build themselves.
+    features: false,
     jid: ACCOUNT,
     password: 'r0meo',
     resource: RESOURCE,

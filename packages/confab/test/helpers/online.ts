@@ -23,6 +23,8 @@ export async function online(
 ): Promise<Online> {
   const platform = new MemoryPlatform();
   const client = createClientOn(platform, {
+    // A bare core: these tests play the server for the features they build themselves.
+    features: false,
     jid: ACCOUNT,
     password: 'secret',
     resource: RESOURCE,

@@ -3,28 +3,24 @@
 // account), XEP-0115 caps verified and cached, XEP-0092/0012/0202 from the server and from our
 // client, XEP-0054 vCard, XEP-0163 PEP nick (XEP-0172) and avatar (XEP-0084) delivered through
 // +notify, XEP-0049 private storage, XEP-0191 blocking with pushes to a second resource, and a
-// blocked contact's message not delivered. Accounts are fresh per test.
+// blocked contact's message not delivered. All through the client's built-in features
+// (`client.disco`, `client.caps`...), as an app gets them. Accounts are fresh per test.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { caOf, ejabberd, freshAccount, prosody, type ServerInfo } from '../../../../testbed/harness.ts';
 import type { Client } from '../../src/client.ts';
-import { Blocking, type BlockingEvents } from '../../src/features/blocking/blocking.ts';
-import { BuddiesOnly } from '../../src/features/blocking/buddies-only.ts';
-import { Caps, type CapsInfoEvent } from '../../src/features/caps/caps.ts';
+import type { BlockingEvents } from '../../src/features/blocking/blocking.ts';
+import type { CapsInfoEvent } from '../../src/features/caps/caps.ts';
 import { computeVer } from '../../src/features/caps/codec.ts';
 import { NS as DISCO } from '../../src/features/disco/codec.ts';
-import { Disco } from '../../src/features/disco/disco.ts';
-import { type AvatarEvents, Avatars } from '../../src/features/pep/avatar.ts';
-import { type NickEvents, Nicknames } from '../../src/features/pep/nick.ts';
-import { Pep } from '../../src/features/pep/pep.ts';
-import { PrivateStorage } from '../../src/features/private/private.ts';
-import { Software } from '../../src/features/software/software.ts';
-import { VCards } from '../../src/features/vcard/vcard.ts';
+import type { AvatarEvents } from '../../src/features/pep/avatar.ts';
+import type { NickEvents } from '../../src/features/pep/nick.ts';
+import type { RosterEvents, SubscriptionRequest } from '../../src/features/roster/roster.ts';
+import { CONFAB_VERSION } from '../../src/features/software/software.ts';
 import { createClient } from '../../src/index.ts';
 import { bare, type Jid } from '../../src/jid.ts';
 import type { Message } from '../../src/session/stanzas.ts';
-import { MemoryStore } from '../../src/store/memory.ts';
 import { type Element, xml } from '../../src/xml/element.ts';
 
 interface Account {
@@ -32,7 +28,11 @@ interface Account {
   password: string;
 }
 
-/** A logged-in client with every feature of this issue wired the way the composition root will. */
+/**
+ * A logged-in client with the built-in features, as an app gets them: the client fetches the
+ * roster (Prosody delivers subscription presences only to "interested" resources, those that
+ * fetched it) and then sends the initial presence with our caps.
+ */
 async function login(server: ServerInfo, account: Account, resource?: string) {
   const client = createClient({
     jid: account.jid,
@@ -45,29 +45,28 @@ async function login(server: ServerInfo, account: Account, resource?: string) {
     debug: process.env.IDENTITY_DEBUG
       ? (l) => console.error(`[${account.jid.slice(0, 6)}/${resource ?? ''}] ${l}`)
       : undefined,
-    initialPresence: false, // sent below with our caps (the presence feature will do this)
-  });
-  const disco = new Disco({ client });
-  const caps = new Caps({ client, disco, store: new MemoryStore() });
-  const software = new Software({ client, disco, version: { name: 'confab-test', version: '1.0' } });
-  const pep = new Pep({ client, disco });
-  const nicks = new Nicknames({ pep });
-  const avatars = new Avatars({ pep });
-  const vcards = new VCards({ client });
-  const storage = new PrivateStorage({ client });
-  const blocking = new Blocking({ client });
-  // Roster pushes (the roster feature's job) answered politely meanwhile.
-  client.handleIq('set', 'jabber:iq:roster', 'query', (req) => {
-    if (req.from !== undefined && req.from !== bare(client.jid!)) throw new Error('not ours');
   });
   await client.connect();
-  // Prosody delivers subscription presences only to "interested" resources: those that fetched the roster.
-  await client.iq({ type: 'get', payload: xml('query', { xmlns: 'jabber:iq:roster' }) });
+  await client.roster.ready();
+  /** Our presence with our caps again: broadcast, or directed to `to`. */
   const available = async (to?: string) => {
-    await caps.ready();
-    await client.send(xml('presence', { to }, caps.element()));
+    await client.caps.ready();
+    await (to === undefined ? client.presence.resend() : client.presence.sendTo(to));
   };
-  return { client, disco, caps, software, pep, nicks, avatars, vcards, storage, blocking, available };
+  return {
+    client,
+    disco: client.disco,
+    caps: client.caps,
+    software: client.software,
+    pep: client.pep,
+    nicks: client.nick,
+    avatars: client.avatar,
+    vcards: client.vcard,
+    storage: client.private,
+    blocking: client.blocking,
+    buddiesOnly: client.buddiesOnly,
+    available,
+  };
 }
 
 type Session = Awaited<ReturnType<typeof login>>;
@@ -96,8 +95,25 @@ function waitFor<T>(
 
 const stanzaOf = (c: Client) => (l: (e: Element) => void) => c.on('stanza', l);
 
-/** Mutual presence subscription with raw stanzas (the roster feature is written separately). */
+/** Resolve once `x`'s roster shows `j` with subscription both (now or by a later push). */
+function rosterBoth(x: Session, j: Jid): Promise<unknown> {
+  if (x.client.roster.get(j)?.subscription === 'both') return Promise.resolve();
+  return waitFor(
+    (l) => {
+      const offs = (['added', 'updated'] as const).map((e) => x.client.roster.on(e, l));
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+    (e: RosterEvents['added']) => e.item.jid === j && e.item.subscription === 'both',
+    `${j} with both in ${bare(x.client.jid!)}'s roster`,
+  );
+}
+
+/** Mutual presence subscription through the roster feature: each asks, the other approves. */
 async function subscribeBoth(a: Session, b: Session): Promise<void> {
+  const aBare = bare(a.client.jid!);
+  const bBare = bare(b.client.jid!);
   for (const [x, y] of [
     [a, b],
     [b, a],
@@ -105,22 +121,22 @@ async function subscribeBoth(a: Session, b: Session): Promise<void> {
     const xBare = bare(x.client.jid!);
     const yBare = bare(y.client.jid!);
     const asked = waitFor(
-      stanzaOf(y.client),
-      (s: Element) =>
-        s.name === 'presence' && s.attr('type') === 'subscribe' && bare(s.attr('from') as Jid) === xBare,
+      (l) => y.client.roster.on('request', l),
+      (r: SubscriptionRequest) => r.from === xBare,
       'subscribe',
     );
     const approved = waitFor(
-      stanzaOf(x.client),
-      (s: Element) =>
-        s.name === 'presence' && s.attr('type') === 'subscribed' && bare(s.attr('from') as Jid) === yBare,
+      (l) => x.client.roster.on('subscribed', l),
+      (e: RosterEvents['subscribed']) => e.from === yBare,
       'subscribed',
     );
-    await x.client.send(xml('presence', { to: yBare, type: 'subscribe' }));
-    await asked;
-    await y.client.send(xml('presence', { to: xBare, type: 'subscribed' }));
+    await x.client.roster.subscribe(yBare);
+    await (await asked).approve();
     await approved;
   }
+  // Both rosters know it (the pushes are in): the roster-driven policies (who may learn our
+  // idle time) go by them.
+  await Promise.all([rosterBoth(a, bBare), rosterBoth(b, aBare)]);
   // Available again now that both subscriptions exist, so each server links the other's caps
   // (+notify) to the new subscription; wait until each side has seen the other's presence.
   for (const [x, y] of [
@@ -245,7 +261,7 @@ for (const server of [prosody, ejabberd]) {
         assert.ok(Math.abs(t.utc.getTime() - Date.now()) < 60_000);
 
         const cv = await b.software.version(a.client.jid!);
-        assert.deepEqual({ ...cv }, { name: 'confab-test', version: '1.0' });
+        assert.deepEqual({ ...cv }, { ...CONFAB_VERSION }); // what the built-in feature answers
         const idle = await b.software.last(a.client.jid!);
         assert.ok(idle.seconds >= 0 && idle.seconds < 600);
         const ct = await b.software.time(a.client.jid!);
@@ -326,11 +342,16 @@ for (const server of [prosody, ejabberd]) {
         await a.storage.set(xml('notes', { xmlns: 'urn:confab:test:notes' }, xml('note', null, 'buy milk')));
         const back = await a.storage.get('notes', 'urn:confab:test:notes');
         assert.equal(back?.getChildText('note', 'urn:confab:test:notes'), 'buy milk');
-        const mode = new BuddiesOnly({ storage: a.storage, client: a.client, isBuddy: () => false });
-        assert.equal(await mode.load(), false);
-        await mode.set(true);
-        const other = new BuddiesOnly({ storage: a.storage, client: a.client, isBuddy: () => false });
-        assert.equal(await other.load(), true, 'read back from the server');
+        assert.equal(await a.buddiesOnly.load(), false);
+        await a.buddiesOnly.set(true);
+        assert.equal(a.buddiesOnly.enabled, true);
+        // Another session of the account reads it back from the server.
+        const other = await login(s, acct, 'other');
+        try {
+          assert.equal(await other.buddiesOnly.load(), true, 'read back from the server');
+        } finally {
+          await other.client.disconnect();
+        }
       } finally {
         await a.client.disconnect();
       }

@@ -51,20 +51,34 @@ function clientFor(server: ServerInfo, account: Account, o: Partial<ClientOption
   });
 }
 
-/** B's view: every message with a body, in arrival order. */
+/**
+ * B's view. `all`: every message stanza with a body as it came off the wire, in arrival order
+ * (before the library's XEP-0359 de-duplication, so raw duplicates are visible). `delivered`:
+ * the bodies of the `message` events the app got (after it).
+ */
 class Inbox {
   readonly all: Element[] = [];
+  readonly delivered: string[] = [];
   #waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
   constructor(client: Client) {
-    client.on('message', (m) => {
-      if (m.body === undefined) return;
-      this.all.push(m.element);
+    client.on('stanza', (el) => {
+      if (el.name !== 'message' || el.getChildText('body') === undefined) return;
+      this.all.push(el);
       this.#waiters = this.#waiters.filter((w) => {
         if (!w.pred()) return true;
         w.resolve();
         return false;
       });
     });
+    client.on('message', (m) => {
+      if (m.body !== undefined) this.delivered.push(m.body);
+    });
+  }
+  /** What the app got, without the marker: each expected message exactly once, no de-dup of its own. */
+  assertDeliveredOnce(expected: string[]): void {
+    const got = this.delivered.filter((b) => b !== 'marker');
+    assertEachOnce(got, expected);
+    assert.equal(got.length, expected.length, 'the library dropped every duplicate');
   }
   bodies(): string[] {
     return this.all.map((e) => e.getChildText('body') ?? '');
@@ -213,6 +227,7 @@ for (const [label, server] of [
         assertEachOnce(unique, r.expected);
         assert.equal(unique.length, N);
       }
+      r.inbox.assertDeliveredOnce(r.expected);
     });
 
     test(`${N} messages, resumption refused (session killed server-side): bind again, marked re-sends, once after origin-id de-dup`, async () => {
@@ -241,6 +256,8 @@ for (const [label, server] of [
       const delayed = r.inbox.all.filter((e) => e.getChild('delay', NS_DELAY)).length;
       assert.ok(delayed > 0, 'the cut left unacked messages, re-sent marked');
       assert.ok(delayed >= dups);
+      // The app never sees those duplicates: the library drops them by origin-id.
+      r.inbox.assertDeliveredOnce(r.expected);
     });
   });
 }

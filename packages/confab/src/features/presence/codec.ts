@@ -75,7 +75,7 @@ export type FieldValue<S> = S extends { kind: 'enum'; values: readonly (infer U)
 
 /** The derived record type of a field table: every field optional (absent on the wire). */
 export type FieldValues<T extends Record<string, FieldSpec>> = {
-  [K in keyof T]: FieldValue<T[K]> | undefined;
+  -readonly [K in keyof T]: FieldValue<T[K]> | undefined;
 };
 
 /** RFC 6121 4.7.2: the children of `<presence/>` (priority range 4.7.2.3: -128..127). */

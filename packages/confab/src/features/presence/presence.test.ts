@@ -115,7 +115,11 @@ describe('contacts presence: per full JID and per contact', () => {
       'romeo@example.net/orchard off',
       'romeo@example.net/laptop off',
     ]);
-    assert.equal(views.length, 5, 'one contact event per stanza: the bare unavailable ends two resources at once');
+    assert.equal(
+      views.length,
+      5,
+      'one contact event per stanza: the bare unavailable ends two resources at once',
+    );
     await s.client.disconnect();
   });
 
@@ -127,6 +131,10 @@ describe('contacts presence: per full JID and per contact', () => {
     s.t.recv(
       `<presence from='tybalt@example.com/sword'><show>xa</show><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T10:00:00Z'/><idle xmlns='urn:xmpp:idle:1' since='2020-01-01T09:00:00Z'/></presence>`,
     );
+    s.t.recv(
+      `<presence from='room@muc.example.com/Romeo'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x></presence>`,
+    );
+    assert.equal(s.presence.contact('room@muc.example.com'), undefined, 'room occupants are not contacts');
     const n = s.presence.resource('nurse@example.com/kitchen')!;
     assert.equal(n.delay?.legacy, true);
     assert.equal(n.delay?.stamp.toISOString(), '2002-09-10T23:41:07.000Z');

@@ -51,6 +51,7 @@ import {
 } from './codec.ts';
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 
 /** The part of the Client this feature uses (so tests and other hosts can supply it). */
 export type PresenceHost = Pick<Client, 'on' | 'send' | 'iq' | 'jid' | 'status' | 'streamFeatures'>;
@@ -631,6 +632,8 @@ export class PresenceManager {
       return;
     }
     if (p.type !== 'available' && p.type !== 'unavailable') return; // subscriptions: roster; probes: server
+    // Room occupants (XEP-0045 `muc#user`) are the group-chat feature's, not contacts.
+    if (el.getChild('x', NS_MUC_USER)) return;
     // Without `from` a presence comes from our own account (RFC 6120 10.3.3): nothing
     // to track there beyond what our own resources send with a from.
     if (p.from === undefined) return;

@@ -36,7 +36,9 @@ export type AttrValue<K> = K extends 'jid'
       ? U
       : string;
 
-export type AttrValues<T extends Record<string, AttrKind>> = { [K in keyof T]: AttrValue<T[K]> | undefined };
+export type AttrValues<T extends Record<string, AttrKind>> = {
+  -readonly [K in keyof T]: AttrValue<T[K]> | undefined;
+};
 
 /** RFC 6121 2.1.2: `<item/>` attributes (`remove` is handled apart: it is a command, not a state). */
 export const ITEM_ATTRS = {
