@@ -14,9 +14,8 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Client, createClient, type Message } from '../packages/confab/src/index.ts';
-import { bare } from '../packages/confab/src/index.ts';
 import { sanitizeForTerminal } from '../packages/cli/src/sanitize.ts';
+import { bare, type Client, createClient, type Message } from '../packages/confab/src/index.ts';
 import { createProsodyAccount, randomPassword } from '../testbed/accounts.ts';
 import { ensurePackages } from '../testbed/install.ts';
 import { startProsody } from '../testbed/prosody.ts';

@@ -20,9 +20,9 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSharedServers } from '../testbed/index.ts';
 import { ensurePackages } from '../testbed/install.ts';
-import { ensureChromium } from './install-browser.ts';
 import { RUN_DIR_PREFIX, reapStale, stopAllOwnedSync, stopGroupSync } from '../testbed/process.ts';
 import type { TestServer } from '../testbed/types.ts';
+import { ensureChromium } from './install-browser.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const REPORTER = join(ROOT, 'testbed', 'reporter.mjs');

@@ -356,10 +356,29 @@ function dropEmpty(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
-    out[k] =
-      v !== null && typeof v === 'object' && !Array.isArray(v) ? dropEmpty(v as Record<string, unknown>) : v;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      // Prosody sends an empty <N/> (and the like) with every vCard: nothing to show.
+      const inner = dropEmpty(v as Record<string, unknown>);
+      if (Object.keys(inner).length > 0) out[k] = inner;
+    } else out[k] = v;
   }
   return out;
+}
+
+/**
+ * Prosody 0.12 (mod_vcard_legacy) stores a vcard-temp DESC as vCard4 `note` and hands it back as
+ * `<NOTE/>`, which XEP-0054 does not define: read it as the DESC it was, so it shows and survives
+ * the next update (sent back as NOTE it would be dropped).
+ */
+function withDesc(card: LibVCard): LibVCard {
+  const note = card.extra?.find((e) => e.name === 'NOTE' && e.xmlns === 'vcard-temp');
+  if (!note || card.description !== undefined) return card;
+  const text = note.text();
+  return {
+    ...card,
+    description: text.trim() === '' ? undefined : text,
+    extra: card.extra?.filter((e) => e !== note),
+  };
 }
 
 /** '' means "remove the field". */
@@ -370,20 +389,25 @@ function profileOf(client: Client): CliProfile {
   return {
     async vcard(j) {
       const card = await client.vcard.get(j);
-      return card ? vcardFields(card) : undefined;
+      return card ? vcardFields(withDesc(card)) : undefined;
     },
     async updateVCard(p) {
-      const patch: { -readonly [K in keyof LibVCard]: LibVCard[K] } = { fullName: p.fn };
-      if (p.nickname !== undefined) patch.nickname = orNone(p.nickname);
-      if (p.url !== undefined) patch.url = orNone(p.url);
-      if (p.bday !== undefined) patch.birthday = orNone(p.bday);
-      if (p.desc !== undefined) patch.description = orNone(p.desc);
+      // get, merge, set (as vcard.update does), reading Prosody's NOTE as the DESC it was stored as.
+      const card: { -readonly [K in keyof LibVCard]: LibVCard[K] } = withDesc(
+        (await client.vcard.get()) ?? {},
+      );
+      card.fullName = p.fn;
+      if (p.nickname !== undefined) card.nickname = orNone(p.nickname);
+      if (p.url !== undefined) card.url = orNone(p.url);
+      if (p.bday !== undefined) card.birthday = orNone(p.bday);
+      if (p.desc !== undefined) card.description = orNone(p.desc);
       if (p.email !== undefined)
-        patch.email = p.email === '' ? undefined : [{ userid: p.email, flags: ['INTERNET'] }];
+        card.email = p.email === '' ? undefined : [{ userid: p.email, flags: ['INTERNET'] }];
       if (p.photo !== undefined) {
-        patch.photo = { type: p.photo.type, binval: Buffer.from(p.photo.bytes).toString('base64') };
+        card.photo = { type: p.photo.type, binval: Buffer.from(p.photo.bytes).toString('base64') };
       }
-      return vcardFields(await client.vcard.update(patch));
+      await client.vcard.set(card);
+      return vcardFields(card);
     },
     async nick() {
       try {

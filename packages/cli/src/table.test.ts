@@ -100,7 +100,10 @@ describe('the command table', () => {
 describe('help', () => {
   it('lists every command and every global option', () => {
     const text = globalHelp(COMMANDS);
-    for (const cmd of COMMANDS) assert.match(text, new RegExp(`^  ${cmd.name} +${cmd.summary}`, 'm'));
+    const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const cmd of COMMANDS) {
+      assert.match(text, new RegExp(`^  ${literal(cmd.name)} +${literal(cmd.summary)}`, 'm'));
+    }
     for (const o of GLOBAL_OPTIONS) assert.ok(text.includes(optionLabel(o)), o.name);
     assert.match(text, /Exit status: 0 success, 1 failure .* 5 timeout/s);
   });

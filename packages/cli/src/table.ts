@@ -83,7 +83,7 @@ const jidArg = (description: string) => ({ name: 'JID', description, complete: '
 
 export const roster = defineCommand({
   name: 'roster',
-  summary: 'List the contacts with names, groups, subscription and presence',
+  summary: 'List the contacts: names, groups, subscription, presence',
   synopsis: '',
   description:
     "Connects (with presence at priority -1, so contacts' presence comes in but no message meant for " +
@@ -98,8 +98,8 @@ export const roster = defineCommand({
   examples: [
     { command: 'confab roster', description: 'List the contacts' },
     {
-      command: "confab roster --json | jq -r 'select(.available) | .jid'",
-      description: 'The JIDs of the contacts online now',
+      command: 'confab roster --json',
+      description: "One JSON object per contact (jq 'select(.available) | .jid' picks those online)",
     },
   ],
   connects: true,
@@ -170,7 +170,7 @@ export const rosterRemove = defineCommand({
   summary: 'Remove a contact (and the subscriptions both ways)',
   description:
     'Removes JID from the roster; the server cancels the subscriptions both ways (RFC 6121 2.5). ' +
-    'Exit 1 when it is not in the roster (item-not-found).',
+    'Exit 1 when it is not in the roster.',
   arguments: [jidArg('The contact')],
   options: [],
   examples: [{ command: 'confab roster remove romeo@example.net', description: 'Forget Romeo' }],
@@ -314,7 +314,7 @@ export const vcard = defineCommand({
   options: [],
   examples: [
     { command: 'confab vcard romeo@example.net', description: "Show Romeo's vCard" },
-    { command: 'confab vcard --json | jq -r .fn', description: 'Your full name' },
+    { command: 'confab vcard --json', description: 'Your vCard as one JSON object' },
   ],
   connects: true,
   async handler(ctx): Promise<number> {

@@ -49,7 +49,7 @@ export function vcardLines(card: VCardFields): string[] {
     if (v === undefined) continue;
     if (key === 'photo') {
       const p = v as { type?: string; binval?: string; extval?: string };
-      const size = p.binval ? `${Math.floor((p.binval.length * 3) / 4)} bytes` : undefined;
+      const size = p.binval ? `${Buffer.from(p.binval, 'base64').length} bytes` : undefined;
       out.push(
         `${label}: ${[p.type && remote(p.type), size, p.extval && remote(p.extval)].filter(Boolean).join(', ')}`,
       );

@@ -127,6 +127,9 @@ export async function runSet(ctx: CommandContext<typeof rosterSet>): Promise<num
 export async function runRemove(ctx: CommandContext<typeof rosterRemove>): Promise<number> {
   const jid = checkJid(ctx.args.JID, 'roster remove');
   return withSession(ctx, {}, async (s) => {
+    // Checked here: RFC 6121 2.5.3 wants item-not-found from the server, but ejabberd 23 answers
+    // success, and a script should get the same answer from every server.
+    if (!(await s.roster.get(jid))) throw new CliError(EXIT.failure, `${jid} is not in the roster`);
     await s.roster.remove(jid);
     if (ctx.out.json) ctx.out.event('result', { command: 'roster remove', jid });
     return EXIT.ok;

@@ -6,7 +6,7 @@
  */
 import type { Client, ClientOptions } from '../client.ts';
 import type { ConfabError } from '../errors.ts';
-import { type Jid, bare, tryJid } from '../jid.ts';
+import { bare, type Jid, tryJid } from '../jid.ts';
 import type { Store } from '../store/types.ts';
 import type { Element } from '../xml/element.ts';
 import { Blocking } from './blocking/blocking.ts';
@@ -53,7 +53,14 @@ export interface FeatureDeps {
   messaging: Messaging;
 }
 
-export function createFeatures({ client, store, options, onError, isOnline, messaging }: FeatureDeps): Features {
+export function createFeatures({
+  client,
+  store,
+  options,
+  onError,
+  isOnline,
+  messaging,
+}: FeatureDeps): Features {
   const roster = new Roster({ client, store, options: options.roster, onError });
   const presence = new PresenceManager({
     client,

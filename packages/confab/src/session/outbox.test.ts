@@ -161,6 +161,29 @@ describe('outbox: queue and order', () => {
     assert.equal(m.attempts, 2);
   });
 
+  it('handed-back messages go out again in enqueue order, ahead of newer ones, each once', async () => {
+    const box = new Outbox({ clock, newId });
+    const wire: string[] = [];
+    let up = true;
+    box.online((el) => {
+      if (!up) throw new Error('no stream');
+      wire.push(body(el)!);
+    }, 'sm');
+    const ms: OutboxMessage[] = [];
+    for (const t of ['a', 'b', 'c', 'd', 'e']) ms.push(await box.enqueue(msg(t)));
+    box.acked([ms[1]!.id, ms[3]!.id]); // b and d are done
+    box.offline();
+    up = false;
+    await box.enqueue(msg('f')); // queued: no stream
+    box.online((el) => {
+      wire.push(body(el)!);
+    }, 'sm');
+    box.returned([ms[4]!.id, ms[0]!.id, ms[2]!.id]); // the SM session ended: a, c, e are back
+    await box.enqueue(msg('g'));
+    assert.deepEqual(wire, ['a', 'b', 'c', 'd', 'e', 'f', 'a', 'c', 'e', 'g']);
+    assert.equal(box.unconfirmed, 5); // a c e f g
+  });
+
   it('a sender that rejects puts the message back in the queue', async () => {
     const box = new Outbox({ clock, newId });
     box.online(() => Promise.reject(new Error('write failed')), 'ping');

@@ -195,6 +195,29 @@ describe('ack batching', () => {
     assert.ok(requests >= 20, `sent ${requests} requests`);
   });
 
+  it('at full speed, an eighth of the window uncovered gets a request even with one in flight', () => {
+    const { sm } = make({ ackEvery: 10, highWaterMark: 80 });
+    enabled(sm);
+    const asked: number[] = [];
+    for (let i = 1; i <= 45; i++) if (sm.track(msg(i))) asked.push(i);
+    // 10: the first batch; then every 10 (= 80 / 8) more while the first is unanswered.
+    assert.deepEqual(asked, [10, 20, 30, 40]);
+    const r = sm.receive(S(`<a xmlns='${NS}' h='10'/>`));
+    assert.ok(r.type === 'acked' && r.request === undefined); // 5 uncovered: the others are out
+    // Each answer takes the oldest request; coverage stays that of the newest.
+    for (const h of [20, 30, 40]) assert.equal(sm.receive(S(`<a xmlns='${NS}' h='${h}'/>`)).type, 'acked');
+    assert.equal(sm.unackedCount, 5);
+    assert.equal(w(sm.requestAck()), `<r xmlns='${NS}'/>`);
+  });
+
+  it('with the default window, a request per 125 stanzas while the first is unanswered', () => {
+    const { sm } = make();
+    enabled(sm);
+    let requests = 0;
+    for (let i = 1; i <= 1000; i++) if (sm.track(msg(i))) requests++;
+    assert.equal(requests, 1 + Math.floor((1000 - 10) / 125));
+  });
+
   it('asks after a short quiet spell for a tail smaller than a batch', () => {
     const { sm, clock, requests } = make({ ackEvery: 10, ackDelay: 100 });
     enabled(sm);

@@ -1,12 +1,15 @@
 // Carbons (XEP-0280) and the message archive (XEP-0313) against the real test-bed servers,
-// Prosody and ejabberd, with two resources of account A and an account B:
+// Prosody and ejabberd, through what the composition root builds (`client.carbons`,
+// `client.mam`, both feeding `client.messages`) and what the app sees (`message` events
+// with their `source`), with two resources of account A and an account B:
 // - B -> A/res1 arrives at A/res2 as a received carbon; A/res1 -> B arrives at A/res2 as a
 //   sent carbon (the peer is the inner `to`);
 // - a MAM query paging over 25 messages returns all of them, in order; their archive ids are
-//   the stanza-ids the server stamped on the live copies (what the messages feature dedupes by);
+//   the stanza-ids the server stamped on the live copies (what the messages feature dedupes
+//   by), so the archive copies never reach the app a second time;
 // - catch-up after a reconnection fetches only the messages that came while A was away, and the
-//   archive and offline copies of each are the same message (one stanza-id);
-// - SECURITY: a "carbon" B sends A and an archive "result" B sends A are ignored;
+//   archive and offline copies of each are the same message (one stanza-id): the app sees it once;
+// - SECURITY: a "carbon" B sends A and an archive "result" B sends A never reach the app;
 // - the minimal Prosody has neither: both features report it and say nothing else.
 // Run: npm test -- packages/confab/test/integration/carbons-mam.test.ts
 
@@ -23,11 +26,10 @@ import {
 } from '../../../../testbed/harness.ts';
 import type { Client } from '../../src/client.ts';
 import type { ConfabError } from '../../src/errors.ts';
-import { Carbons } from '../../src/features/carbons/carbons.ts';
 import { NS_CARBONS } from '../../src/features/carbons/codec.ts';
-import type { ForwardedMeta } from '../../src/features/carbons/forwarded.ts';
-import { NS_MAM, stanzaIdBy } from '../../src/features/mam/codec.ts';
-import { Mam, type MamOptions } from '../../src/features/mam/mam.ts';
+import { NS_MAM } from '../../src/features/mam/codec.ts';
+import type { CaughtUpEvent, MamOptions, MamResult } from '../../src/features/mam/mam.ts';
+import type { Message } from '../../src/features/messages/codec.ts';
 import { createClient } from '../../src/index.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -37,16 +39,20 @@ const WAIT = 10_000;
 
 interface Side {
   client: Client;
-  carbons: Carbons;
-  mam: Mam;
   jid: string;
-  /** Plain (live or offline) messages the app would see. */
-  live: Element[];
-  /** Verified forwarded copies (carbons, archive). */
-  forwarded: Array<{ inner: Element; meta: ForwardedMeta }>;
+  /** What the app sees: the client's `message` events. */
+  messages: Message[];
+  /** Copies the messages feature dropped as already delivered. */
+  duplicates: Message[];
+  /** Raw inbound messages after the feature stages (what a `stanza` listener sees). */
+  stanzas: Element[];
+  /** Verified archive results (MAM `result` events). */
+  results: MamResult[];
+  caughtUp: CaughtUpEvent[];
+  /** Wrappers carbons or MAM refused, by reason. */
   ignored: string[];
   errors: ConfabError[];
-  /** Resolves when `check` holds, re-checked on every inbound stanza and forwarded copy. */
+  /** Resolves when `check` holds, re-checked on every event above. */
   until<T>(check: () => T | undefined | false, what: string): Promise<T>;
 }
 
@@ -65,53 +71,58 @@ async function login(
     tls: { ca: caOf(server) },
     reconnect: false,
     store: o.store,
+    mam: o.mam,
   });
-  const store = o.store ?? new MemoryStore();
-  const live: Element[] = [];
-  const forwarded: Side['forwarded'] = [];
+  const messages: Message[] = [];
+  const duplicates: Message[] = [];
+  const stanzas: Element[] = [];
+  const results: MamResult[] = [];
+  const caughtUp: CaughtUpEvent[] = [];
   const ignored: string[] = [];
   const errors: ConfabError[] = [];
   const waiters = new Set<() => void>();
   const poke = () => {
     for (const w of [...waiters]) w();
   };
-  const onForwarded = (inner: Element, meta: ForwardedMeta) => {
-    forwarded.push({ inner, meta });
-    poke();
-  };
-  // Wired as the composition root should: both ahead of the app-facing events.
-  const intercept = (stage: (el: Element) => boolean | undefined) =>
-    client.addInboundFilter((el) => stage(el) !== true);
-  const carbons = new Carbons({ client, onForwarded, intercept, onError: (e) => errors.push(e) });
-  const mam = new Mam({
-    client,
-    store,
-    options: o.mam,
-    onForwarded,
-    intercept,
-    onError: (e) => errors.push(e),
-  });
   const onIgnored = (e: { reason: string }) => {
     ignored.push(e.reason);
     poke();
   };
-  carbons.on('ignored', onIgnored);
-  mam.on('ignored', onIgnored);
-  carbons.on('status', poke);
-  mam.on('status', poke);
-  client.on('error', (e) => errors.push(e));
-  client.on('stanza', (el) => {
-    if (el.name === 'message') live.push(el);
+  // Every listener before connect(): nothing of the first session is missed.
+  client.carbons.on('ignored', onIgnored);
+  client.mam.on('ignored', onIgnored);
+  client.carbons.on('status', poke);
+  client.mam.on('status', poke);
+  client.mam.on('result', (r) => {
+    results.push(r);
     poke();
   });
+  client.mam.on('caughtUp', (e) => {
+    caughtUp.push(e);
+    poke();
+  });
+  client.messages.on('ignored', (e) => {
+    if (e.reason === 'duplicate') duplicates.push(e.message);
+    poke();
+  });
+  client.on('message', (m) => {
+    messages.push(m);
+    poke();
+  });
+  client.on('stanza', (el) => {
+    if (el.name === 'message') stanzas.push(el);
+    poke();
+  });
+  client.on('error', (e) => errors.push(e));
   await client.connect();
-  const side: Side = {
+  return {
     client,
-    carbons,
-    mam,
     jid: account.jid,
-    live,
-    forwarded,
+    messages,
+    duplicates,
+    stanzas,
+    results,
+    caughtUp,
     ignored,
     errors,
     until<T>(check: () => T | undefined | false, what: string): Promise<T> {
@@ -133,7 +144,6 @@ async function login(
       });
     },
   };
-  return side;
 }
 
 const body = (m: Element) => m.getChildText('body');
@@ -144,15 +154,18 @@ const chat = (to: string, text: string, extra?: Element) =>
     xml('body', null, text),
     extra,
   );
+/** The app's messages whose body matches. */
+const seen = (s: Side, re: RegExp) => s.messages.filter((m) => re.test(m.body ?? ''));
 
 /** Wait until carbons and MAM have settled for this session. */
 async function settled(s: Side): Promise<void> {
+  const { carbons, mam } = s.client;
   await s.until(
     () =>
-      (s.carbons.status === 'enabled' || s.carbons.status === 'unsupported') &&
-      s.mam.status !== 'off' &&
-      s.mam.status !== 'syncing',
-    `${s.jid}: carbons and MAM settled (carbons ${s.carbons.status}, mam ${s.mam.status})`,
+      (carbons.status === 'enabled' || carbons.status === 'unsupported') &&
+      mam.status !== 'off' &&
+      mam.status !== 'syncing',
+    `${s.jid}: carbons and MAM settled (carbons ${carbons.status}, mam ${mam.status})`,
   );
 }
 
@@ -169,33 +182,38 @@ for (const [name, server] of [
       const bb = await login(srv, b, 'phone');
       try {
         await Promise.all([settled(a1), settled(a2)]);
-        assert.equal(a1.carbons.status, 'enabled');
-        assert.equal(a2.carbons.status, 'enabled');
+        assert.equal(a1.client.carbons.status, 'enabled');
+        assert.equal(a2.client.carbons.status, 'enabled');
 
         await bb.client.send(chat(`${a.jid}/res1`, 'to res1'));
-        const rc = await a2.until(
-          () => a2.forwarded.find((f) => body(f.inner) === 'to res1'),
-          'the received carbon at res2',
+        const rc = await a2.until(() => seen(a2, /^to res1$/)[0], 'the received carbon at res2');
+        assert.equal(rc.source, 'carbon-received');
+        assert.equal(rc.outgoing, false);
+        assert.equal(rc.from, `${b.jid}/phone`, 'a received carbon is from the peer (the inner from)');
+        const orig = await a1.until(() => seen(a1, /^to res1$/)[0], 'the original at res1');
+        assert.equal(orig.source, 'live');
+        // The marker: B's next message to res2 itself comes after the carbon on the same stream.
+        await bb.client.send(chat(`${a.jid}/res2`, 'marker'));
+        await a2.until(() => seen(a2, /^marker$/)[0], 'the marker at res2');
+        assert.equal(seen(a2, /^to res1$/).length, 1, 'res2 got the message once: no plain copy');
+        assert.ok(
+          !a2.stanzas.some((m) => m.getChild('received', NS_CARBONS)),
+          'the carbon wrapper never reached the app',
         );
-        assert.equal(rc.meta.source, 'carbon-received');
-        assert.match(rc.inner.attr('from') ?? '', new RegExp(`^${b.jid}/phone$`));
-        await a1.until(() => a1.live.find((m) => body(m) === 'to res1'), 'the original at res1');
-        assert.ok(!a2.live.some((m) => body(m) === 'to res1'), 'res2 got no plain copy');
 
         await a1.client.send(chat(b.jid, 'from res1'));
-        const sc = await a2.until(
-          () => a2.forwarded.find((f) => body(f.inner) === 'from res1'),
-          'the sent carbon at res2',
-        );
-        assert.equal(sc.meta.source, 'carbon-sent');
-        assert.equal(sc.inner.attr('to'), b.jid, 'for a sent copy the peer is the inner to');
+        const sc = await a2.until(() => seen(a2, /^from res1$/)[0], 'the sent carbon at res2');
+        assert.equal(sc.source, 'carbon-sent');
+        assert.equal(sc.outgoing, true);
+        assert.equal(sc.to, b.jid, 'for a sent copy the peer is the inner to');
+        await bb.until(() => seen(bb, /^from res1$/)[0], 'the message at B');
         assert.deepEqual([...a1.errors, ...a2.errors, ...bb.errors], []);
       } finally {
         await Promise.all([a1.client.disconnect(), a2.client.disconnect(), bb.client.disconnect()]);
       }
     });
 
-    test('SECURITY: a forged carbon from B and forged archive results from B are ignored', async () => {
+    test('SECURITY: a forged carbon from B and forged archive results from B never reach the app', async () => {
       const srv = server();
       const [a, b] = await Promise.all([freshAccount(srv, 'fa'), freshAccount(srv, 'fb')]);
       const a1 = await login(srv, a, 'res1', { mam: { catchUp: false } });
@@ -229,21 +247,29 @@ for (const [name, server] of [
               ),
             ),
           );
-        // The genuine query: open while B's forgeries fly (B even "knows" a query id).
-        const query = a1.mam.queryPage({ max: 5 });
+        // A genuine query is open while B's forgeries fly (B even "knows" a query id).
+        const query = a1.client.mam.queryPage({ max: 5 });
         await bb.client.send(xml('message', { to: `${a.jid}/res1`, type: 'chat' }, forgedCarbon));
         await bb.client.send(xml('message', { to: `${a.jid}/res1`, type: 'chat' }, forgedResult('guessed')));
         await bb.client.send(chat(`${a.jid}/res1`, 'marker'));
-        await query;
-        await a1.until(() => a1.live.find((m) => body(m) === 'marker'), 'the marker after the forgeries');
-        assert.ok(
-          !a1.forwarded.some((f) => /forged/.test(body(f.inner) ?? '')),
-          'no forged copy was handed on',
+        const page = await query;
+        await a1.until(() => seen(a1, /^marker$/)[0], 'the marker after the forgeries');
+        assert.deepEqual(page.results, [], 'a fresh account has an empty archive');
+        assert.deepEqual(
+          a1.messages.filter((m) => /forged/.test(m.body ?? '')),
+          [],
+          'no forged copy reached the app',
+        );
+        assert.deepEqual(
+          a1.messages.map((m) => [m.from, m.body, m.source]),
+          [[`${b.jid}/evil`, 'marker', 'live']],
+          'of what B sent, only the marker reached the app (no wrapper as an empty message)',
         );
         assert.ok(
-          !a1.live.some((m) => m.getChild('received', NS_CARBONS) || m.getChild('result', NS_MAM)),
+          !a1.stanzas.some((m) => m.getChild('received', NS_CARBONS) || m.getChild('result', NS_MAM)),
           'no wrapper leaked as a message',
         );
+        assert.deepEqual(a1.results, [], 'no forged result was believed');
         assert.deepEqual(a1.ignored.sort(), ['not-from-own-bare-jid', 'unknown-query']);
         assert.deepEqual(a1.errors, []);
       } finally {
@@ -258,16 +284,18 @@ for (const [name, server] of [
       const bb = await login(srv, b, 'phone');
       try {
         await settled(a1);
-        assert.equal(a1.mam.supported, true);
+        assert.equal(a1.client.mam.supported, true);
         for (let i = 1; i <= 25; i++) await bb.client.send(chat(`${a.jid}/res1`, `m${i}`));
-        await a1.until(
-          () => a1.live.filter((m) => /^m\d+$/.test(body(m) ?? '')).length === 25,
-          '25 live messages',
+        await a1.until(() => seen(a1, /^m\d+$/).length === 25, '25 live messages');
+        const live = seen(a1, /^m\d+$/);
+        assert.ok(
+          live.every((m) => m.source === 'live'),
+          'live copies are source live',
         );
         const ids: string[] = [];
         const texts: string[] = [];
         let pages = 0;
-        for await (const page of a1.mam.pages({ with: b.jid, max: 10 })) {
+        for await (const page of a1.client.mam.pages({ with: b.jid, max: 10 })) {
           pages++;
           for (const r of page.results) {
             ids.push(r.id);
@@ -279,15 +307,27 @@ for (const [name, server] of [
           texts,
           Array.from({ length: 25 }, (_, i) => `m${i + 1}`),
         );
-        const liveIds = a1.live.filter((m) => /^m\d+$/.test(body(m) ?? '')).map((m) => stanzaIdBy(m, a.jid));
-        assert.deepEqual(liveIds, ids, 'the stanza-id of each live copy is its archive id');
+        assert.deepEqual(
+          live.map((m) => m.stanzaId()),
+          ids,
+          'the stanza-id of each live copy is its archive id',
+        );
         // Backward from the newest: newest first.
         const back: string[] = [];
-        for await (const r of a1.mam.messages({ with: b.jid, before: '', max: 10, limit: 12 }))
+        for await (const r of a1.client.mam.messages({ with: b.jid, before: '', max: 10, limit: 12 }))
           back.push(body(r.message) ?? '');
         assert.deepEqual(
           back,
           Array.from({ length: 12 }, (_, i) => `m${25 - i}`),
+        );
+        // The archive copies went to the messages feature too: each was known by its id.
+        assert.equal(seen(a1, /^m\d+$/).length, 25, 'the app saw each message once');
+        assert.ok(!a1.messages.some((m) => m.source === 'archive'), 'no archive copy reached the app');
+        const dupIds = new Set(a1.duplicates.filter((m) => m.source === 'archive').map((m) => m.stanzaId()));
+        assert.deepEqual(
+          [...dupIds].sort(),
+          [...ids].sort(),
+          'every archive copy was dropped as a duplicate',
         );
         assert.deepEqual([...a1.errors, ...bb.errors], []);
       } finally {
@@ -303,16 +343,15 @@ for (const [name, server] of [
       let a1 = await login(srv, a, 'res1', { store });
       try {
         await settled(a1);
-        assert.equal(a1.mam.status, 'synced');
+        assert.equal(a1.client.mam.status, 'synced');
         await bb.client.send(chat(a.jid, 'before 1'));
         await bb.client.send(chat(a.jid, 'before 2'));
-        await a1.until(
-          () => a1.live.filter((m) => /^before/.test(body(m) ?? '')).length === 2,
-          'two live messages',
-        );
-        const lastLive = stanzaIdBy(a1.live.at(-1)!, a.jid);
+        await a1.until(() => seen(a1, /^before/).length === 2, 'two live messages');
+        const lastLive = seen(a1, /^before/)
+          .at(-1)!
+          .stanzaId();
         assert.ok(lastLive, 'the server stamped a stanza-id by our bare JID');
-        assert.equal(await a1.mam.lastSeen(), lastLive, 'the position follows live messages');
+        assert.equal(await a1.client.mam.lastSeen(), lastLive, 'the position follows live messages');
         await a1.client.disconnect();
 
         // While A is away.
@@ -320,36 +359,50 @@ for (const [name, server] of [
         // Both servers store offline messages and archive them; give them a moment to land by a round trip.
         await bb.client.iq({ type: 'get', payload: xml('ping', { xmlns: 'urn:xmpp:ping' }) });
 
+        // A new client on the same store (the app restarted): the position comes from the store.
         a1 = await login(srv, a, 'res1', { store });
-        const caught = await new Promise<{ count: number; since: string | undefined }>((resolve) => {
-          if (a1.mam.status === 'synced') resolve({ count: -1, since: undefined });
-          a1.mam.once('caughtUp', resolve);
-        });
+        const caught = await a1.until(() => a1.caughtUp[0], 'the catch-up');
+        assert.equal(a1.caughtUp.length, 1);
         assert.equal(caught.since, lastLive);
+        assert.equal(caught.fresh, false);
         assert.equal(caught.count, 3, 'only the three new messages');
-        const archived = a1.forwarded.filter((f) => f.meta.source === 'archive');
         assert.deepEqual(
-          archived.map((f) => body(f.inner)),
+          a1.results.map((r) => body(r.message)),
           ['away 1', 'away 2', 'away 3'],
+          'the archive served exactly the new ones, in order',
         );
-        // Offline delivery brings the same three as plain messages with a delay: one stanza-id each.
-        const offline = await a1.until(() => {
-          const o = a1.live.filter((m) => /^away/.test(body(m) ?? ''));
-          return o.length === 3 ? o : undefined;
-        }, 'three offline messages');
-        assert.ok(
-          offline.every((m) => m.getChild('delay', 'urn:xmpp:delay')),
-          'offline copies carry a delay',
+        const archiveIds = a1.results.map((r) => r.id);
+        // Offline delivery brings the same three as plain messages with a delay. Each message
+        // thus arrives twice (archive, offline), whichever first: the app sees it once, the
+        // other copy is a duplicate by the same stanza-id.
+        await a1.until(
+          () =>
+            seen(a1, /^away/).length + a1.duplicates.filter((m) => /^away/.test(m.body ?? '')).length === 6,
+          'both copies of the three messages',
         );
-        const key = (m: Element) => stanzaIdBy(m, a.jid);
+        const shown = seen(a1, /^away/);
+        const dups = a1.duplicates.filter((m) => /^away/.test(m.body ?? ''));
         assert.deepEqual(
-          offline.map(key),
-          archived.map((f) => f.meta.archiveId),
-          'offline copies carry the archive id as their stanza-id: the app sees each message once',
+          shown.map((m) => m.stanzaId()).sort(),
+          [...archiveIds].sort(),
+          'the app saw each of the three once',
         );
-        // The app's view (the messages feature's dedupe by stanza-id): three messages.
-        const unique = new Set([...archived.map((f) => f.meta.archiveId), ...offline.map(key)]);
-        assert.equal(unique.size, 3);
+        assert.deepEqual(shown.map((m) => m.body).sort(), ['away 1', 'away 2', 'away 3']);
+        assert.deepEqual(dups.map((m) => m.stanzaId()).sort(), [...archiveIds].sort());
+        const offline = [...shown, ...dups].filter((m) => m.source !== 'archive');
+        const archived = [...shown, ...dups].filter((m) => m.source === 'archive');
+        assert.equal(archived.length, 3);
+        assert.equal(offline.length, 3);
+        assert.ok(
+          offline.every((m) => m.source === 'offline' && m.delay !== undefined),
+          `offline copies are source offline and carry a delay: ${offline.map((m) => m.source).join(', ')}`,
+        );
+        assert.deepEqual(
+          offline.map((m) => m.stanzaId()).sort(),
+          [...archiveIds].sort(),
+          'offline copies carry the archive id as their stanza-id',
+        );
+        assert.ok(!seen(a1, /^before/).length, 'nothing from before the position came again');
         assert.deepEqual([...a1.errors, ...bb.errors], []);
       } finally {
         await Promise.all([a1.client.disconnect(), bb.client.disconnect()]);
@@ -363,14 +416,16 @@ describe('carbons and MAM on the minimal Prosody (neither offered)', () => {
     const srv = prosodyMinimal();
     const a = await freshAccount(srv, 'na');
     const a1 = await login(srv, a, 'res1');
+    const { carbons, mam } = a1.client;
     try {
       await a1.until(
-        () => a1.carbons.status === 'unsupported' && a1.mam.status === 'unsupported',
-        `unsupported statuses (carbons ${a1.carbons.status}, mam ${a1.mam.status})`,
+        () => carbons.status === 'unsupported' && mam.status === 'unsupported',
+        `unsupported statuses (carbons ${carbons.status}, mam ${mam.status})`,
       );
-      assert.equal(a1.carbons.supported, false);
-      assert.equal(a1.mam.supported, false);
-      assert.equal(await a1.mam.catchUp(), undefined);
+      assert.equal(carbons.supported, false);
+      assert.equal(mam.supported, false);
+      assert.equal(await mam.catchUp(), undefined);
+      assert.deepEqual(a1.caughtUp, []);
       assert.deepEqual(a1.errors, []);
     } finally {
       await a1.client.disconnect();

@@ -205,8 +205,25 @@ function statusIs(m: Mam, status: string): Promise<void> {
 const bodies = (s: Session) => s.ingested.map((x) => x.inner.getChildText('body'));
 
 describe('mam: catch-up (XEP-0313 4.3, XEP-0059)', () => {
-  test('fresh start: the newest 50 (empty <before/>), handed on as archive copies, position stored', async () => {
+  test('fresh start by default: no history handed on, only the archive end noted', async () => {
     const s = await session();
+    const caught = new Promise<{ count: number; fresh: boolean; last: string | undefined }>((r) =>
+      s.mam.once('caughtUp', r),
+    );
+    const q = await s.server.query();
+    assert.deepEqual(q.rsm, { max: '1', after: undefined, before: '' });
+    s.t.recv(s.server.result(q.queryId, 'A9', 'old news', null));
+    s.t.recv(s.server.fin(q.iq, 'A9', 'A9', false));
+    assert.deepEqual(await caught, { count: 0, since: undefined, fresh: true, last: 'A9' });
+    assert.deepEqual(bodies(s), [], 'a bot must not see last week as new messages');
+    assert.deepEqual((await s.store.get(MAM_NS, MAM_OWN_KEY)) as { id: string }, {
+      id: 'A9',
+      at: ((await s.store.get(MAM_NS, MAM_OWN_KEY)) as { at: number }).at,
+    });
+  });
+
+  test('fresh start { last: 50 }: the newest 50 (empty <before/>), handed on as archive copies, position stored', async () => {
+    const s = await session({ options: { fresh: { last: 50 } } });
     const caught = new Promise<{ count: number; fresh: boolean; last: string | undefined }>((r) =>
       s.mam.once('caughtUp', r),
     );

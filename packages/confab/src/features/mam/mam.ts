@@ -134,7 +134,8 @@ export interface MamOptions {
   /** Catch up on each new session. Default true. */
   catchUp?: boolean | undefined;
   /**
-   * First run (no id stored yet): `{ last: N }` fetches the newest N (default 50);
+   * First run (no id stored yet): `{ last: N }` fetches the newest N (default 0: none,
+   * only the archive's end is noted so later reconnects catch up from there);
    * `{ since: Date }` everything since then; `{ since: ms }` the last `ms` milliseconds.
    */
   fresh?: FreshStart | undefined;
@@ -185,7 +186,8 @@ interface OpenQuery {
 }
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-const DEFAULT_FRESH: FreshStart = { last: 50 };
+/** First run: no history into the message stream (apps that want some ask: `{ last: 50 }`). */
+const DEFAULT_FRESH: FreshStart = { last: 0 };
 
 /**
  * MAM for one client (`client.mam`).
@@ -478,6 +480,13 @@ export class Mam {
         } else if (f.last > 0) {
           const page = await this.#query({ before: '', max: f.last }, 'catch-up');
           count += page.results.length;
+          const newest = page.results.at(-1)?.id;
+          if (newest !== undefined) await this.#remember(newest);
+        } else {
+          // No history on a first run (the default: a bot must not answer last week's
+          // messages), but learn where the archive ends, so the next reconnect catches up
+          // from here.
+          const page = await this.#query({ before: '', max: 1, ingest: false }, 'catch-up');
           const newest = page.results.at(-1)?.id;
           if (newest !== undefined) await this.#remember(newest);
         }

@@ -5,6 +5,7 @@
  * Specs (wire formats in codec.ts and codec/*.ts):
  * - RFC 6121 (March 2011) 5: types, subject, thread (generated unique; reused by `reply`),
  *   errors with the echoed body.
+ * - XEP-0160 1.0.1: a message delayed by our own server (offline storage) is source `offline`.
  * - XEP-0359 0.7: de-duplication keys (trusted stanza-id, else origin-id + sender, else
  *   id + sender + body hash) in a bounded LRU, so each message reaches the app once.
  * - XEP-0033 1.2.1: `sendToMany` through the server's multicast service (XEP-0030 disco of
@@ -42,6 +43,7 @@ import { Element, xml } from '../../xml/element.ts';
 import type { AddressInput } from './codec/addressing.ts';
 import { NS_ADDRESS } from './codec/addressing.ts';
 import { NS_CHATSTATES } from './codec/chatstates.ts';
+import { readDelay } from './codec/delay.ts';
 import { LEGACY_EVENTS, NS_EVENT } from './codec/events.ts';
 import { NS_SID } from './codec/sid.ts';
 import {
@@ -222,6 +224,12 @@ function hash(s: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(36);
+}
+
+/** Delayed by our own server or account (XEP-0160 offline storage), not by the sender. */
+function fromOfflineStorage(el: Element, me: { bare: BareJid; domain: string }): boolean {
+  const by = readDelay(el)?.from;
+  return by !== undefined && (by === me.domain || bare(by) === me.bare);
 }
 
 /** How peers are keyed: bare JID one-to-one, full JID (occupant) in a room. */
@@ -625,11 +633,17 @@ export class Messaging {
    * from the queried archive); everything about the inner message is checked here.
    */
   ingest(el: Element, o: IngestOptions = { source: 'live' }): Message | undefined {
-    const self = this.#host.self().bare;
+    const me = this.#host.self();
+    const self = me.bare;
     const trusted = o.archive ? [o.archive] : [];
+    // XEP-0160 (1.0.1) 2 "Process Flow": a message our server kept while we were away
+    // carries a delay stamped by the server (Prosody and ejabberd: the domain). Nothing
+    // else tells it from a live one; the label only informs the app (a peer faking it
+    // gains nothing: offline copies are treated exactly like live ones).
+    const source = o.source === 'live' && fromOfflineStorage(el, me) ? 'offline' : o.source;
     const m = parseMessage(el, {
       self,
-      source: o.source,
+      source,
       trusted,
       extraStanzaIds: o.archive && o.archiveId ? [{ by: o.archive, id: o.archiveId }] : undefined,
       delay: o.delay,
@@ -648,7 +662,7 @@ export class Messaging {
       return undefined;
     }
     const peer = m.outgoing ? undefined : peerOf(m.from, m.type);
-    const live = o.source === 'live' || o.source === 'offline';
+    const live = source === 'live' || source === 'offline';
     if (peer !== undefined && m.type !== 'error') this.#learn(m, peer, live);
     // 3. Feedback about our messages.
     if (m.type !== 'error' && !m.outgoing) this.#feedback(m);

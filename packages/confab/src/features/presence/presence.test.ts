@@ -65,6 +65,17 @@ describe('our presence (RFC 6121 4.2-4.6)', () => {
     await s.client.disconnect();
   });
 
+  test('initial: false: resend() (e.g. on a caps change) announces nothing', async () => {
+    const s = await imSession({ presence: { initial: false } });
+    const get = await s.iq('get');
+    s.t.recv(`<iq type='result' id='${get.attr('id')}' to='${FULL}'><query xmlns='jabber:iq:roster'/></iq>`);
+    await s.presence.resend();
+    // The next thing written is the directed presence below, not an available one.
+    await s.presence.sendTo('romeo@example.net', { type: 'unavailable' });
+    assert.equal(await next(s), "<presence type='unavailable' to='romeo@example.net'/>");
+    await s.client.disconnect();
+  });
+
   test('decorators add extensions to every available presence', async () => {
     const { s } = await online();
     const off = s.presence.addDecorator((p) => p.append(`marker`));

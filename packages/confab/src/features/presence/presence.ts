@@ -416,6 +416,9 @@ export class PresenceManager {
 
   /** Re-send our current presence (after a decorator's data changed). */
   resend(): Promise<void> {
+    // Nothing announced on this session yet (e.g. `initial: false`): nothing to re-send;
+    // re-sending would announce us when the app asked not to.
+    if (this.#lastKey === undefined) return Promise.resolve();
     return this.#broadcast(true);
   }
 
