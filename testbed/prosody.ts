@@ -162,6 +162,10 @@ function renderConfig(
       '',
       'Component "proxy.localhost" "proxy65"',
       `  proxy65_address = ${lua(HOST)}`,
+      '',
+      // SASL ANONYMOUS (RFC 4505) logins: a host of their own, as deployments do.
+      'VirtualHost "anon.localhost"',
+      '  authentication = "anonymous"',
     );
   }
   return `${lines.join('\n')}\n`;

@@ -20,7 +20,60 @@ export interface IncomingMessage {
   delayFrom: string | undefined;
   /** XEP-0066 out-of-band data. */
   oob: { url: string; desc: string | undefined }[];
+  /** XEP-0071 XHTML-IM: the `<html/>` element serialized, and its text (line breaks kept). */
+  xhtml?: { xml: string; text: string } | undefined;
+  /** XEP-0023 message expiration: the lifetime in seconds the sender gave. */
+  expire?: number | undefined;
+  /** XEP-0033 extended addressing: the addresses the message names (to, cc, replyto...). */
+  addresses?: { type: string; jid: string | undefined }[] | undefined;
 }
+
+/**
+ * What `listen` prints beside messages. `event` is the `--json` event name; the other fields are
+ * the `--json` fields (XMPP names), absent ones undefined.
+ */
+export type CliEvent =
+  | {
+      event: 'presence';
+      from: string;
+      /** available or unavailable. */
+      type: 'available' | 'unavailable';
+      show: string | undefined;
+      status: string | undefined;
+      priority: number | undefined;
+    }
+  | {
+      event: 'subscription';
+      from: string;
+      /** subscribe (a request to see our presence), subscribed, unsubscribe, unsubscribed. */
+      type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed';
+      status: string | undefined;
+      nick: string | undefined;
+    }
+  | { event: 'receipt'; from: string; id: string }
+  | { event: 'chatstate'; from: string; state: string; thread: string | undefined }
+  | {
+      event: 'invite';
+      from: string;
+      room: string;
+      reason: string | undefined;
+      password: string | undefined;
+      thread: string | undefined;
+    }
+  | {
+      event: 'roster';
+      /** added, updated, removed (our roster changed); suggested (XEP-0144, from `from`). */
+      change: 'added' | 'updated' | 'removed' | 'suggested';
+      /** The suggester (only for `suggested`). */
+      from: string | undefined;
+      /** XEP-0144 action for `suggested`: add, delete, modify. */
+      action: string | undefined;
+      jid: string;
+      name: string | undefined;
+      groups: string[];
+      subscription: string | undefined;
+      ask: string | undefined;
+    };
 
 export interface OutgoingMessage {
   to: string;
@@ -28,6 +81,19 @@ export interface OutgoingMessage {
   type: 'chat' | 'normal' | 'headline';
   subject: string | undefined;
   thread: string | undefined;
+  /** XEP-0184: ask the recipient for a receipt. */
+  receipt?: boolean | undefined;
+  /** XEP-0023: the message's lifetime in seconds. */
+  expire?: number | undefined;
+  /** XEP-0066 out-of-band data. */
+  oob?: { url: string; desc: string | undefined }[] | undefined;
+  /** XEP-0071 XHTML-IM markup (the content of an XHTML `<body/>`). */
+  xhtml?: string | undefined;
+  /**
+   * XEP-0033 carbon-copy recipients: one message with extended addressing through the server's
+   * multicast service where it has one, else one message each (each naming all recipients).
+   */
+  cc?: string[] | undefined;
 }
 
 /** What a command may do with a connected account. */
@@ -39,7 +105,19 @@ export interface CliSession {
    * it, which works with and without stream management). Rejects with a stanza error if the
    * server bounced it before that, or ERR_TIMEOUT.
    */
-  sendMessage(msg: OutgoingMessage): Promise<{ id: string }>;
+  sendMessage(
+    msg: OutgoingMessage,
+  ): Promise<{ id: string; ids?: string[] | undefined; via?: 'multicast' | 'per-recipient' | undefined }>;
+  /**
+   * Resolves when the recipient's receipt (XEP-0184) for our message `id` arrives; rejects with
+   * ERR_TIMEOUT after `seconds`.
+   */
+  waitReceipt(id: string, seconds: number, signal?: AbortSignal): Promise<{ from: string }>;
+  /**
+   * Calls `listener` for every non-message event `listen` prints (presence, subscription,
+   * receipt, chat state, invitation, roster); held from login until the first listener.
+   */
+  onEvent(listener: (e: CliEvent) => void): () => void;
   /** Calls `listener` for every incoming message (offline ones too); returns the teardown. */
   onMessage(listener: (msg: IncomingMessage) => void): () => void;
   /** Calls `listener` when the connection fails for good (no more reconnecting). */

@@ -53,7 +53,6 @@ import {
   localOf,
   resourceOf,
   jid as toJid,
-  tryJid,
 } from './jid.ts';
 import type { Platform, TransportOptions } from './platform/types.ts';
 import { Connection } from './session/connection.ts';
@@ -141,6 +140,11 @@ export interface ClientOptions {
    * known to support. Default: the strongest the server offers and confab accepts.
    */
   mechanisms?: readonly string[] | undefined;
+  /**
+   * Log in with SASL ANONYMOUS (RFC 4505): `jid` is then the server's domain (e.g.
+   * `anon.example.org`), no password is asked, and the server assigns a temporary JID.
+   */
+  anonymous?: boolean | undefined;
   /** Log in with legacy jabber:iq:auth (XEP-0078) even when SASL is offered. Default false. */
   legacyAuth?: boolean | undefined;
   /** Send `<presence/>` once bound, so bare-JID chat reaches us. Default true. */
@@ -431,11 +435,19 @@ export class Client {
       throw new ConfabError('ERR_BAD_INPUT', `Invalid JID '${options.jid}'`, { cause });
     }
     const local = localOf(account);
-    if (local === undefined)
-      throw new ConfabError('ERR_BAD_INPUT', `The JID '${options.jid}' has no user part`);
+    if (local === undefined && !options.anonymous)
+      throw new ConfabError(
+        'ERR_BAD_INPUT',
+        `The JID '${options.jid}' has no user part (for an anonymous login, pass anonymous: true)`,
+      );
+    if (local !== undefined && options.anonymous)
+      throw new ConfabError(
+        'ERR_BAD_INPUT',
+        `An anonymous login takes the server's domain as its JID, not '${options.jid}'`,
+      );
     this.#account = account;
     this.#domain = domainOf(account);
-    this.#username = local;
+    this.#username = local ?? '';
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#keepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
     this.#reconnect =
@@ -923,6 +935,7 @@ export class Client {
         password: () => this.#password(),
         allowPlaintext: o.allowPlaintext === true,
         legacyAuth: o.legacyAuth === true,
+        anonymous: o.anonymous === true,
         scramCache: this.#scramCache,
         mechanisms: o.mechanisms,
         lastMechanism: last,

@@ -74,7 +74,9 @@ describe('stream management: the write path', () => {
     const { client, t } = await onlineWithSm({ outboxMax: 80, streamManagement: { ackDelay: -1 } });
     for (let i = 0; i < 40; i++) await client.messages.send({ to: 'romeo@montague.lit', body: `m${i}` });
     await new Promise((r) => setImmediate(r));
-    const order = t.sent.filter((s) => s.kind === 'element').map((s) => (s.kind === 'element' ? s.el.name : ''));
+    const order = t.sent
+      .filter((s) => s.kind === 'element')
+      .map((s) => (s.kind === 'element' ? s.el.name : ''));
     // presence + 9 messages, then a request after every 10 more: none answered yet.
     assert.equal(order.filter((n) => n === 'r').length, 4, order.join(' '));
     assert.equal(order.filter((n) => n === 'message').length, 40);

@@ -53,6 +53,8 @@ export interface NegotiateOptions {
   allowPlaintext: boolean;
   /** Use legacy jabber:iq:auth even when SASL is offered. */
   legacyAuth: boolean;
+  /** SASL ANONYMOUS only (RFC 4505); no password is asked. */
+  anonymous?: boolean | undefined;
   /** Only these SASL mechanisms may be used (undefined: any the chooser accepts). */
   mechanisms?: readonly string[] | undefined;
   /** Derived SCRAM keys kept by the client, so a reconnect skips PBKDF2. */
@@ -155,6 +157,13 @@ class Negotiation {
     const mechanisms = features ? parseMechanisms(features) : undefined;
     const legacyOffered =
       features === undefined || features.getChild('auth', NS_IQ_AUTH_FEATURE) !== undefined;
+    if (o.anonymous && (!mechanisms || !mechanisms.includes('ANONYMOUS'))) {
+      throw new ConfabError(
+        'ERR_AUTH_NO_MECHANISM',
+        `The server ${o.domain} does not offer anonymous logins (SASL ANONYMOUS)`,
+        { element: features },
+      );
+    }
     if (o.legacyAuth || !mechanisms || mechanisms.length === 0) {
       if (!o.legacyAuth && !legacyOffered) {
         throw new ConfabError('ERR_AUTH_NO_MECHANISM', `The server ${o.domain} offers no way to log in`, {
@@ -236,7 +245,8 @@ class Negotiation {
     // so an eavesdropper does not learn who is connecting.
     this.#c.openStream({
       to: o.domain,
-      from: this.#t.secure ? `${o.username}@${o.domain}` : undefined,
+      // RFC 6120 4.7.1: our bare JID, only once encrypted; an anonymous login has none yet.
+      from: this.#t.secure && !o.anonymous ? `${o.username}@${o.domain}` : undefined,
       lang: o.lang,
     });
     const header = await this.#c.header(this.#left());
@@ -275,12 +285,13 @@ class Negotiation {
       serverBindings,
       channelBindingAvailable: (type) => t.channelBinding(type) !== undefined,
       allowPlaintext: o.allowPlaintext,
+      anonymous: o.anonymous,
       previous: o.lastMechanism,
       scramCache: o.scramCache,
     });
     for (const line of choice.skipped) o.log(line);
     for (const w of choice.warnings) o.warn('sasl-downgrade', w);
-    const password = await o.password();
+    const password = o.anonymous ? '' : await o.password();
     const mech = choice.create({
       credentials: { username: o.username, password },
       offered,
@@ -337,7 +348,8 @@ class Negotiation {
         element: reply,
       });
     }
-    if (bare(bound) !== formatJid({ local: o.username, domain: o.domain })) {
+    // An anonymous login gets a JID the server makes up; any other differing one is logged.
+    if (!o.anonymous && bare(bound) !== formatJid({ local: o.username, domain: o.domain })) {
       o.log(`server bound ${bound}, not under ${o.username}@${o.domain}`);
     }
     return bound;
