@@ -19,12 +19,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { formatTable, type Suite, type SuiteContext, type SuiteResult } from './harness.ts';
 import { parseSuite } from './parse.ts';
+import { rosterSuite } from './roster.ts';
 import { serializeSuite } from './serialize.ts';
 import { sessionSuite } from './session.ts';
 import { sizeSuite } from './size.ts';
 
 /** Every suite, in the order they run. */
-const SUITES: Suite[] = [parseSuite, serializeSuite, sizeSuite, sessionSuite];
+const SUITES: Suite[] = [parseSuite, serializeSuite, sizeSuite, sessionSuite, rosterSuite];
 
 function usage(): never {
   process.stderr.write(

@@ -14,11 +14,20 @@
  * built-in features (`client.roster`, `client.presence`, ...); XEP-0144 v1.1 roster item
  * exchange goes through `client.messages.send({ rosterItems })`.
  */
-import { type Client, ConfabError, createClient, type Element, StanzaError, xml } from 'confab';
+import {
+  type Client,
+  ConfabError,
+  createClient,
+  type Element,
+  markupToXhtmlIm,
+  StanzaError,
+  xml,
+} from 'confab';
 import { serialize } from 'confab/xml';
 import type {
   AvatarMeta,
   CliAccountData,
+  CliEvent,
   CliPresence,
   CliProfile,
   CliRoster,
@@ -37,6 +46,35 @@ const NS_DELAY = 'urn:xmpp:delay';
 const NS_LEGACY_DELAY = 'jabber:x:delay';
 const NS_OOB = 'jabber:x:oob';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+const NS_XHTML = 'http://www.w3.org/1999/xhtml';
+
+/**
+ * `--xhtml MARKUP` as a XEP-0071 `<html/>` holding one XHTML `<body/>`, sanitized to the
+ * XEP-0071 profile. Throws ConfabError ERR_BAD_INPUT (exit 2) when the markup is not XML.
+ */
+export function xhtmlFromMarkup(markup: string): Element {
+  // Parsed and sanitized to the XEP-0071 profile (ERR_BAD_INPUT on markup that is not XML).
+  return markupToXhtmlIm(markup);
+}
+
+const BLOCKS = new Set(['p', 'div', 'blockquote', 'pre', 'li', 'ul', 'ol', 'h1', 'h2', 'h3']);
+
+/** The text of an XHTML-IM `<html/>` (its first body): line breaks for `<br/>` and blocks. */
+export function xhtmlText(html: Element): string {
+  const body = html.getChildren('body', NS_XHTML)[0] ?? html.elements()[0];
+  if (!body) return '';
+  const walk = (el: Element): string => {
+    let s = '';
+    for (const c of el.children) {
+      if (typeof c === 'string') s += c;
+      else if (c.name === 'br') s += '\n';
+      else if (BLOCKS.has(c.name)) s += `${s === '' || s.endsWith('\n') ? '' : '\n'}${walk(c)}\n`;
+      else s += walk(c);
+    }
+    return s;
+  };
+  return walk(body).replace(/\n+$/, '');
+}
 
 /** XEP-0203 `stamp` (ISO 8601), or XEP-0091's `CCYYMMDDThh:mm:ss` (UTC). */
 export function parseStamp(stamp: string | undefined): Date | undefined {
@@ -117,9 +155,14 @@ export const createSession: SessionFactory = async (p) => {
   let held: IncomingMessage[] | undefined = [];
   client.on('message', (msg) => {
     const m = readMessage(msg.element, { from: msg.from, to: msg.to, id: msg.id, type: msg.type });
+    if (msg.xhtml) m.xhtml = { xml: serialize(msg.xhtml), text: xhtmlText(msg.xhtml) };
+    if (msg.expire) m.expire = msg.expire.seconds;
+    if (msg.addresses.length > 0)
+      m.addresses = msg.addresses.map((x) => ({ type: x.type ?? 'to', jid: x.jid }));
     if (held) held.push(m);
     else for (const l of listeners) l(m);
   });
+  const events = eventsOf(client);
   const onAbort = () => void client.disconnect();
   p.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -138,33 +181,50 @@ export const createSession: SessionFactory = async (p) => {
       const bounce = new Promise<never>((_, reject) => {
         bounced = reject;
       });
-      let id: string | undefined;
+      const ids = new Set<string>();
       const off = client.on('stanza', (el) => {
-        if (
-          el.name === 'message' &&
-          el.attr('type') === 'error' &&
-          id !== undefined &&
-          el.attr('id') === id
-        ) {
+        const id = el.attr('id');
+        if (el.name === 'message' && el.attr('type') === 'error' && id !== undefined && ids.has(id)) {
           bounced?.(bounceError(el));
         }
       });
       try {
-        const sent = await client.messages.send({
-          to: m.to,
+        const base = {
           body: m.body,
           type: m.type,
           subject: m.subject,
           thread: m.thread,
-        });
-        id = sent.id;
+          receipt: m.receipt || undefined,
+          expire: m.expire,
+          oob: m.oob?.length ? m.oob : undefined,
+          xhtml: m.xhtml === undefined ? undefined : xhtmlFromMarkup(m.xhtml),
+        };
+        if (m.cc?.length) {
+          const r = await client.messages.sendToMany(base, [
+            { type: 'to', jid: m.to },
+            ...m.cc.map((j) => ({ type: 'cc' as const, jid: j })),
+          ]);
+          for (const s of r.sent) ids.add(s.id);
+          await Promise.race([Promise.all(r.sent.map((s) => s.confirmed)), bounce]);
+          const all = r.sent.map((s) => s.id);
+          return { id: all[0]!, ids: all, via: r.via };
+        }
+        const sent = await client.messages.send({ ...base, to: m.to });
+        ids.add(sent.id);
         // `confirmed`: the server acked it (stream management) or answered a ping sent after it.
         await Promise.race([sent.confirmed, bounce]);
-        return { id };
+        return { id: sent.id };
       } finally {
         off();
       }
     },
+
+    async waitReceipt(id, seconds, signal) {
+      const r = await client.messages.waitForReceipt(id, { timeout: seconds * 1000, signal });
+      return { from: r.from };
+    },
+
+    onEvent: events.on,
 
     onMessage(listener) {
       listeners.add(listener);
@@ -192,6 +252,103 @@ export const createSession: SessionFactory = async (p) => {
   };
   return session;
 };
+
+/**
+ * The non-message events `listen` prints, from the library's feature events: presence per full
+ * JID (our own resource left out), subscription requests and answers, receipts, chat states,
+ * direct and mediated invitations, roster pushes after the first load (the load itself is not a
+ * change), XEP-0144 suggestions. Subscribed before connecting and held until the first listener.
+ */
+function eventsOf(client: Client): { on(l: (e: CliEvent) => void): () => void } {
+  const listeners = new Set<(e: CliEvent) => void>();
+  let held: CliEvent[] | undefined = [];
+  const emit = (e: CliEvent) => {
+    if (held) held.push(e);
+    else for (const l of listeners) l(e);
+  };
+  client.presence.on('resource', (e) => {
+    if (e.jid === client.jid) return;
+    const p = e.presence;
+    emit({
+      event: 'presence',
+      from: e.jid,
+      type: p ? 'available' : 'unavailable',
+      show: p?.show,
+      status: p ? p.status : undefined,
+      priority: p?.priority,
+    });
+  });
+  const r = client.roster;
+  r.on('request', (q) =>
+    emit({ event: 'subscription', from: q.from, type: 'subscribe', status: q.status, nick: q.nick }),
+  );
+  for (const type of ['subscribed', 'unsubscribe', 'unsubscribed'] as const) {
+    r.on(type, (e) =>
+      emit({ event: 'subscription', from: e.from, type, status: undefined, nick: undefined }),
+    );
+  }
+  let loaded = false;
+  r.on('loaded', () => {
+    loaded = true;
+  });
+  const change =
+    (kind: 'added' | 'updated' | 'removed') =>
+    ({ item }: { item: LibRosterItem }) => {
+      if (!loaded) return;
+      const e = entry(item);
+      emit({
+        event: 'roster',
+        change: kind,
+        from: undefined,
+        action: undefined,
+        jid: e.jid,
+        name: e.name,
+        groups: e.groups,
+        subscription: e.subscription,
+        ask: e.ask,
+      });
+    };
+  r.on('added', change('added'));
+  r.on('updated', change('updated'));
+  r.on('removed', change('removed'));
+  const m = client.messages;
+  m.on('receipt', (e) => emit({ event: 'receipt', from: e.from, id: e.id }));
+  m.on('chatState', (e) => emit({ event: 'chatstate', from: e.from, state: e.state, thread: e.thread }));
+  m.on('invitation', (e) =>
+    emit({
+      event: 'invite',
+      from: e.from,
+      room: e.invitation.room,
+      reason: e.invitation.reason,
+      password: e.invitation.password,
+      thread: e.invitation.thread,
+    }),
+  );
+  m.on('rosterExchange', (e) => {
+    for (const it of e.items) {
+      emit({
+        event: 'roster',
+        change: 'suggested',
+        from: e.from,
+        action: it.action,
+        jid: it.jid,
+        name: it.name,
+        groups: [...it.groups],
+        subscription: undefined,
+        ask: undefined,
+      });
+    }
+  });
+  return {
+    on(l) {
+      listeners.add(l);
+      const backlog = held;
+      held = undefined;
+      for (const e of backlog ?? []) l(e);
+      return () => listeners.delete(l);
+    },
+  };
+}
 
 /** A ping to our server; any answer (a result or an error reply) proves the round trip. */
 async function roundTrip(client: Client, domain: string): Promise<void> {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { ConfabError } from '../../confab/src/errors.ts';
 import { type RunDeps, run } from './main.ts';
 import type { Io } from './output.ts';
-import type { CliSession, IncomingMessage, OutgoingMessage, SessionParams } from './session.ts';
+import type { CliEvent, CliSession, IncomingMessage, OutgoingMessage, SessionParams } from './session.ts';
 
 interface Harness {
   io: Io;
@@ -51,8 +51,28 @@ class FakeSession implements CliSession {
   roster = unused<CliSession['roster']>('roster');
   presence = unused<CliSession['presence']>('presence');
   profile = unused<CliSession['profile']>('profile');
-  account = unused<CliSession['account']>('account');
+  account = {
+    ...unused<CliSession['account']>('account'),
+    buddiesOnly: async () => false,
+  } as CliSession['account'];
   async roundTrip() {}
+  receipts = new Map<string, string>();
+  async waitReceipt(id: string, seconds: number) {
+    const from = this.receipts.get(id);
+    if (from === undefined) {
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      throw new ConfabError('ERR_TIMEOUT', `no receipt for message ${id}`);
+    }
+    return { from };
+  }
+  #events = new Set<(e: CliEvent) => void>();
+  onEvent(l: (e: CliEvent) => void) {
+    this.#events.add(l);
+    return () => this.#events.delete(l);
+  }
+  emit(e: CliEvent) {
+    for (const l of this.#events) l(e);
+  }
   sent: OutgoingMessage[] = [];
   disconnected = 0;
   sendError: Error | undefined;

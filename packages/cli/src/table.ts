@@ -15,7 +15,12 @@ export const send = defineCommand({
     'the server refused the message. ' +
     "The text is the remaining words joined by spaces; '-', or no TEXT when stdin is not a " +
     'terminal, reads the text from stdin. With --json it prints one `result` object with the ' +
-    'message id.',
+    'message id. --receipt then waits for the recipient to confirm it (XEP-0184; a client ' +
+    'answers only people who may see its presence), up to --wait SECONDS: none in time exits 5. ' +
+    '--cc adds recipients: one message with extended addressing (XEP-0033) through the ' +
+    "server's multicast service where it offers one, else one message each (--json: `via` and " +
+    'the `ids`); --receipt cannot be combined with --cc. --url may be given several times; the ' +
+    'n-th --desc describes the n-th --url. --xhtml MARKUP that is not well-formed exits 2.',
   arguments: [
     { name: 'JID', description: 'The recipient (user@domain, or a full JID)', complete: 'jid' },
     {
@@ -36,9 +41,72 @@ export const send = defineCommand({
     },
     { name: 'subject', type: 'string', value: 'TEXT', description: 'A subject line' },
     { name: 'thread', type: 'string', value: 'ID', description: 'The conversation thread to continue' },
+    {
+      name: 'receipt',
+      type: 'boolean',
+      description: 'Ask for a delivery receipt (XEP-0184) and wait for it; none within --wait exits 5',
+    },
+    {
+      name: 'wait',
+      type: 'seconds',
+      value: 'SECONDS',
+      default: 30,
+      description: 'How long --receipt waits',
+    },
+    {
+      name: 'expire',
+      type: 'seconds',
+      value: 'SECONDS',
+      description: 'The message expires after SECONDS (XEP-0023)',
+    },
+    {
+      name: 'url',
+      type: 'string',
+      value: 'URL',
+      repeatable: true,
+      description: 'Attach a link (XEP-0066 out-of-band data)',
+    },
+    {
+      name: 'desc',
+      type: 'string',
+      value: 'TEXT',
+      repeatable: true,
+      description: 'A description of the --url in the same position',
+    },
+    {
+      name: 'xhtml',
+      type: 'string',
+      value: 'MARKUP',
+      description: 'A rich-text version (XEP-0071 XHTML-IM): the inside of an XHTML body',
+    },
+    {
+      name: 'cc',
+      type: 'string',
+      value: 'JID',
+      repeatable: true,
+      description: 'Another recipient (XEP-0033)',
+    },
   ],
   examples: [
     { command: "confab send juliet@example.org 'Art thou not Romeo?'", description: 'Send one message' },
+    {
+      command: "confab send --receipt --wait 10 juliet@example.org 'Delivered?'",
+      description: 'Exit 0 once Juliet has it, 5 if no receipt comes within 10 s',
+    },
+    {
+      command:
+        "confab send romeo@example.net 'The plan' --url https://example.org/plan.pdf --desc 'The plan'",
+      description: 'Send a link with a description',
+    },
+    {
+      command: "confab send romeo@example.net 'Be bold' --xhtml '<strong>Be</strong> bold'",
+      description: 'With a rich-text version',
+    },
+    {
+      command:
+        "confab send romeo@example.net 'Meet at noon' --cc mercutio@example.net --cc benvolio@example.net",
+      description: 'One message to three people',
+    },
     { command: 'uptime | confab send ops@example.org', description: "Send a command's output" },
     {
       command: "confab --jid bot@example.org send --json romeo@example.net -- '-- signed'",
@@ -58,14 +126,28 @@ export const listen = defineCommand({
     'Connects with presence (so messages to the bare JID and offline messages arrive) and prints ' +
     'each incoming message, offline ones with their delay, until interrupted, until --count ' +
     'messages with a body were printed (exit 0), or until --timeout seconds after connecting have ' +
-    'passed (exit 0, or 5 when --count was given and not reached).',
+    'passed (exit 0, or 5 when --count was given and not reached). Messages show their type, ' +
+    'thread, subject, delay, links (OOB), expiry and rich text (XHTML-IM, as its text; --json ' +
+    'gives `xhtml` as the serialized element and `xhtmlText`). Beside messages it prints ' +
+    "contacts' presence changes, subscription requests and answers, receipts, chat states " +
+    '(typing), group-chat invitations, roster changes and contacts suggested by others (XEP-0144); ' +
+    'with --json as `presence`, `subscription`, `receipt`, `chatstate`, `invite` and `roster` ' +
+    "events. --show and --status set the presence it holds. It applies 'confab filter buddies'.",
   arguments: [],
   options: [
     { name: 'count', type: 'integer', value: 'N', min: 1, description: 'Stop after N messages with a body' },
     { name: 'timeout', type: 'seconds', value: 'SECONDS', description: 'Stop after SECONDS' },
+    {
+      name: 'show',
+      type: 'choice',
+      choices: ['online', 'chat', 'away', 'xa', 'dnd'],
+      description: 'The presence to hold (default: online)',
+    },
+    { name: 'status', type: 'string', value: 'TEXT', description: 'A status message' },
   ],
   examples: [
     { command: 'confab listen', description: 'Print messages until Ctrl-C' },
+    { command: "confab listen --show dnd --status 'Logging'", description: 'Listen while busy' },
     {
       command: 'confab listen --json --count 1 --timeout 30',
       description: 'Wait up to 30 s for one message, print it as JSON; exit 5 if none came',

@@ -23,6 +23,12 @@ export type {
 } from './client.ts';
 export type { ConfabErrorOptions, ErrorCode } from './errors.ts';
 export { ConfabError, StanzaError, StreamError, XmlError } from './errors.ts';
+export type { SafeNode, SanitizeOptions } from './features/richtext/sanitize.ts';
+export { safeToHtml, safeToText, sanitizeXhtml } from './features/richtext/sanitize.ts';
+export type { StyledBlock, StyledDocument, StyleRenderer } from './features/richtext/styling.ts';
+export { parseStyling, renderStyled, renderStyledWith, toPlainText } from './features/richtext/styling.ts';
+export type { XhtmlImBody } from './features/richtext/xhtml.ts';
+export { markupToXhtmlIm, parseXhtmlIm, pickXhtmlBody, stylingToXhtmlIm } from './features/richtext/xhtml.ts';
 export type { BareJid, FullJid, Jid } from './jid.ts';
 export { bare, equalJid, jid } from './jid.ts';
 export type { DebugSink } from './session/debug.ts';

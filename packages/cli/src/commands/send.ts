@@ -5,12 +5,19 @@
  * the server handles a client's stanzas in order, RFC 6120 10.1). Sends no presence: a one-shot
  * resource that became available would receive (and so take away from the user's real client)
  * offline messages.
+ *
+ * `--receipt` (XEP-0184 v1.4): asks for a receipt and waits up to `--wait` seconds for it after
+ * the server has the message (exit 5 when none came). `--expire` (XEP-0023), `--url`/`--desc`
+ * (XEP-0066 jabber:x:oob), `--xhtml` (XEP-0071), `--cc` (XEP-0033: through the server's
+ * multicast service where disco finds one, else one message per recipient).
  */
 import { jid } from 'confab';
 import { UsageError } from '../args.ts';
 import type { CommandContext } from '../context.ts';
 import { CliError, describeError, EXIT } from '../exit.ts';
+import { xhtmlFromMarkup } from '../library.ts';
 import type { send } from '../table.ts';
+import { checkJid } from './common.ts';
 
 /** Drops one final line end (what `echo` and heredocs add), keeping any others. */
 export function stripFinalNewline(text: string): string {
@@ -45,11 +52,35 @@ function interrupted(signal: AbortSignal): Promise<never> {
 export async function run(ctx: CommandContext<typeof send>): Promise<number> {
   const to = ctx.args.JID;
   const words = ctx.args.TEXT;
-  const { type, subject, thread } = ctx.options;
+  const { type, subject, thread, receipt, expire, xhtml } = ctx.options;
+  const wait = ctx.options.wait ?? 30;
+  const urls = ctx.options.url ?? [];
+  const descs = ctx.options.desc ?? [];
+  const cc = ctx.options.cc ?? [];
   try {
     jid(to);
   } catch (err) {
     throw new UsageError((err as Error).message, 'send');
+  }
+  for (const c of cc) checkJid(c, 'send');
+  if (descs.length > urls.length)
+    throw new UsageError('each --desc describes a --url: more --desc than --url', 'send');
+  if (receipt && cc.length > 0) throw new UsageError('--receipt cannot be combined with --cc', 'send');
+  if (expire !== undefined && (expire < 1 || !Number.isInteger(expire))) {
+    throw new UsageError('--expire takes a whole number of seconds, at least 1', 'send');
+  }
+  for (const u of urls) {
+    if (!URL.canParse(u)) throw new UsageError(`--url '${u}' is not a URL`, 'send');
+    checkSendable('URL', u);
+  }
+  for (const d of descs) checkSendable('description', d);
+  if (xhtml !== undefined) {
+    checkSendable('XHTML', xhtml);
+    try {
+      xhtmlFromMarkup(xhtml);
+    } catch (err) {
+      throw new UsageError(`--xhtml: ${(err as Error).message}`, 'send');
+    }
   }
 
   let body: string;
@@ -66,15 +97,42 @@ export async function run(ctx: CommandContext<typeof send>): Promise<number> {
   checkSendable('thread', thread);
 
   const session = await ctx.login({ presence: false, reconnect: false });
-  let id: string;
+  let sent: Awaited<ReturnType<typeof session.sendMessage>>;
   try {
-    const sending = session.sendMessage({ to, body: body === '' ? undefined : body, type, subject, thread });
+    const sending = session
+      .sendMessage({
+        to,
+        body: body === '' ? undefined : body,
+        type,
+        subject,
+        thread,
+        ...(receipt ? { receipt: true } : {}),
+        ...(expire !== undefined ? { expire } : {}),
+        ...(urls.length ? { oob: urls.map((url, i) => ({ url, desc: descs[i] })) } : {}),
+        ...(xhtml !== undefined ? { xhtml } : {}),
+        ...(cc.length ? { cc } : {}),
+      })
+      .then(async (r) => {
+        if (!receipt) return r;
+        try {
+          await session.waitReceipt(r.id, wait, ctx.signal);
+        } catch (err) {
+          if ((err as { code?: unknown }).code === 'ERR_TIMEOUT') {
+            throw new CliError(
+              EXIT.timeout,
+              `the server has the message, but no receipt from ${to} came within ${wait} s`,
+            );
+          }
+          throw err;
+        }
+        return r;
+      });
     const interruption = interrupted(ctx.signal);
     // Whichever loses the race settles later (disconnecting rejects the send; a late Ctrl-C
     // rejects the interruption): handled, so neither becomes an unhandled rejection.
     sending.catch(() => {});
     interruption.catch(() => {});
-    ({ id } = await Promise.race([sending, interruption]));
+    sent = await Promise.race([sending, interruption]);
   } finally {
     try {
       await session.disconnect();
@@ -84,6 +142,16 @@ export async function run(ctx: CommandContext<typeof send>): Promise<number> {
       ctx.out.note(`${describeError(err)} (while disconnecting)`);
     }
   }
-  if (ctx.out.json) ctx.out.event('result', { command: 'send', to, id });
+  if (ctx.out.json) {
+    ctx.out.event('result', {
+      command: 'send',
+      to,
+      id: sent.id,
+      cc: cc.length ? cc : undefined,
+      via: sent.via,
+      ids: sent.ids,
+      receipt: receipt ? true : undefined,
+    });
+  }
   return EXIT.ok;
 }

@@ -157,7 +157,7 @@ class Negotiation {
     const mechanisms = features ? parseMechanisms(features) : undefined;
     const legacyOffered =
       features === undefined || features.getChild('auth', NS_IQ_AUTH_FEATURE) !== undefined;
-    if (o.anonymous && (!mechanisms || !mechanisms.includes('ANONYMOUS'))) {
+    if (o.anonymous && !mechanisms?.includes('ANONYMOUS')) {
       throw new ConfabError(
         'ERR_AUTH_NO_MECHANISM',
         `The server ${o.domain} does not offer anonymous logins (SASL ANONYMOUS)`,
