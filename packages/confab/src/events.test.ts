@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Emitter } from './events.ts';
+import { ConfabError } from './errors.ts';
+import { Emitter, featureEmitter } from './events.ts';
 
 test('typed emitter: order, teardown, once, listener errors contained', () => {
   const errors: unknown[] = [];
@@ -40,4 +41,25 @@ test('a listener removed during emit is not called by a later emit, added ones w
   assert.deepEqual(calls.slice(0, 1), ['a']);
   assert.ok(!calls.includes('b'));
   assert.ok(calls.includes('late'));
+});
+
+test('featureEmitter: a throwing listener becomes ERR_HANDLER naming the feature and event; ConfabErrors pass as they are', () => {
+  const errors: ConfabError[] = [];
+  const e = featureEmitter<{ added: number }>('roster', (err) => errors.push(err));
+  const own = new ConfabError('ERR_BAD_INPUT', 'mine');
+  e.on('added', () => {
+    throw new Error('boom');
+  });
+  e.on('added', () => {
+    throw own;
+  });
+  const seen: number[] = [];
+  e.on('added', (n) => seen.push(n));
+  e.emit('added', 7);
+  assert.deepEqual(seen, [7], 'later listeners still run');
+  assert.equal(errors.length, 2);
+  assert.equal(errors[0]!.code, 'ERR_HANDLER');
+  assert.equal(errors[0]!.message, "A roster 'added' listener threw: boom");
+  assert.equal((errors[0]!.cause as Error).message, 'boom');
+  assert.equal(errors[1], own);
 });

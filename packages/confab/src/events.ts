@@ -8,6 +8,7 @@
  * `on` returns its own teardown, and a throwing listener never breaks the emitter
  * (nor the session that emits): the throw goes to `onListenerError`.
  */
+import { ConfabError } from './errors.ts';
 
 /** A listener for an event whose payload type is `T`. */
 export type Listener<T> = (payload: T) => void;
@@ -88,4 +89,32 @@ export class Emitter<Events extends object> {
   clear(): void {
     this.#listeners.clear();
   }
+}
+
+/** Report an error on a later tick (an uncaught error there, like Node's default), never inline. */
+export function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
+/**
+ * A feature's emitter: a listener that throws becomes an `ERR_HANDLER` ConfabError naming the
+ * feature and event, handed to `onError` (the client's `error` event in the composition root).
+ */
+export function featureEmitter<Events extends object>(
+  feature: string,
+  onError: (err: ConfabError) => void,
+): Emitter<Events> {
+  return new Emitter<Events>((err, event) =>
+    onError(
+      err instanceof ConfabError
+        ? err
+        : new ConfabError(
+            'ERR_HANDLER',
+            `A ${feature} '${String(event)}' listener threw: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          ),
+    ),
+  );
 }

@@ -26,7 +26,7 @@
  */
 import type { Client } from '../../client.ts';
 import { ConfabError } from '../../errors.ts';
-import { Emitter } from '../../events.ts';
+import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { type BareJid, bare, domainOf } from '../../jid.ts';
 import type { Stage } from '../../session/pipeline.ts';
 import { type Element, xml } from '../../xml/element.ts';
@@ -139,21 +139,8 @@ export class Carbons {
     this.#wanted = deps.options?.enabled !== false;
     this.#onForwarded = deps.onForwarded;
     this.#serverFeatures = deps.serverFeatures;
-    this.#onError =
-      deps.onError ??
-      ((err) =>
-        queueMicrotask(() => {
-          throw err;
-        }));
-    this.#events = new Emitter<CarbonsEvents>((err, event) =>
-      this.#onError(
-        err instanceof ConfabError
-          ? err
-          : new ConfabError('ERR_HANDLER', `A carbons '${String(event)}' listener threw: ${String(err)}`, {
-              cause: err,
-            }),
-      ),
-    );
+    this.#onError = deps.onError ?? rethrowLater;
+    this.#events = featureEmitter<CarbonsEvents>('carbons', this.#onError);
     const stage: Stage = (el) => this.process(el);
     this.#teardown.push(
       deps.intercept ? deps.intercept(stage) : this.#client.on('stanza', (el) => void stage(el)),

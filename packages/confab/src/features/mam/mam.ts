@@ -32,7 +32,7 @@
  */
 import type { Client } from '../../client.ts';
 import { ConfabError, StanzaError } from '../../errors.ts';
-import { Emitter } from '../../events.ts';
+import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { type BareJid, bare, domainOf, equalJid, jid as toJid, tryJid } from '../../jid.ts';
 import { randomId } from '../../session/iq.ts';
 import type { Stage } from '../../session/pipeline.ts';
@@ -235,21 +235,8 @@ export class Mam {
     this.#pageSize = o.pageSize ?? 100;
     this.#trackLive = o.trackLive !== false;
     this.#maxPages = o.maxPages ?? 1000;
-    this.#onError =
-      deps.onError ??
-      ((err) =>
-        queueMicrotask(() => {
-          throw err;
-        }));
-    this.#events = new Emitter<MamEvents>((err, event) =>
-      this.#onError(
-        err instanceof ConfabError
-          ? err
-          : new ConfabError('ERR_HANDLER', `A mam '${String(event)}' listener threw: ${String(err)}`, {
-              cause: err,
-            }),
-      ),
-    );
+    this.#onError = deps.onError ?? rethrowLater;
+    this.#events = featureEmitter<MamEvents>('mam', this.#onError);
     const stage: Stage = (el) => this.process(el);
     this.#teardown.push(
       deps.intercept ? deps.intercept(stage) : this.#client.on('stanza', (el) => void stage(el)),

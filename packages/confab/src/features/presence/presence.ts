@@ -31,7 +31,7 @@
  */
 import type { Client } from '../../client.ts';
 import { ConfabError, type StanzaError } from '../../errors.ts';
-import { Emitter } from '../../events.ts';
+import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { type BareJid, bare, domainOf, type Jid, resourceOf, jid as toJid } from '../../jid.ts';
 import type { Element } from '../../xml/element.ts';
 import { xml } from '../../xml/element.ts';
@@ -241,21 +241,8 @@ export class PresenceManager {
       setInterval: (fn, ms) => setInterval(fn, ms),
       clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
     };
-    this.#onError =
-      deps.onError ??
-      ((err) =>
-        queueMicrotask(() => {
-          throw err;
-        }));
-    this.#events = new Emitter<PresenceEvents>((err, event) =>
-      this.#onError(
-        err instanceof ConfabError
-          ? err
-          : new ConfabError('ERR_HANDLER', `A presence '${String(event)}' listener threw: ${message(err)}`, {
-              cause: err,
-            }),
-      ),
-    );
+    this.#onError = deps.onError ?? rethrowLater;
+    this.#events = featureEmitter<PresenceEvents>('presence', this.#onError);
     this.#initial = o.initial !== false;
     this.#initialAfter = deps.initialAfter ?? (() => Promise.resolve());
     this.#auto = o.autoAway === false ? undefined : { away: 300, xa: 900, ...o.autoAway };

@@ -25,7 +25,7 @@
  */
 import type { Client } from '../../client.ts';
 import { ConfabError, StanzaError } from '../../errors.ts';
-import { Emitter } from '../../events.ts';
+import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { bare, equalJid, type Jid, jid as toJid } from '../../jid.ts';
 import { ROSTER_NS, type Store, type StoreOp } from '../../store/types.ts';
 import type { Element } from '../../xml/element.ts';
@@ -150,21 +150,8 @@ export class Roster {
     this.#store = deps.store;
     this.#autoFetch = deps.options?.autoFetch !== false;
     this.#persist = deps.options?.persist ?? deps.store.durable;
-    this.#onError =
-      deps.onError ??
-      ((err) =>
-        queueMicrotask(() => {
-          throw err;
-        }));
-    this.#events = new Emitter<RosterEvents>((err, event) =>
-      this.#onError(
-        err instanceof ConfabError
-          ? err
-          : new ConfabError('ERR_HANDLER', `A roster '${String(event)}' listener threw: ${message(err)}`, {
-              cause: err,
-            }),
-      ),
-    );
+    this.#onError = deps.onError ?? rethrowLater;
+    this.#events = featureEmitter<RosterEvents>('roster', this.#onError);
     this.#ready = new Promise((r) => {
       this.#resolveReady = r;
     });
