@@ -30,14 +30,18 @@ export class VCards {
 
   /**
    * The vCard of `jid` (a bare JID), or ours without one. Resolves undefined when
-   * there is none (`item-not-found`, or an empty vCard: servers do both).
+   * there is none (`item-not-found`, or an empty vCard: servers do both; and, for another
+   * user's vCard, `service-unavailable`, which XEP-0054 1.3 section 3.1 says means the same).
    */
   async get(jid?: string, options?: IqRequestOptions): Promise<VCard | undefined> {
     let r: Awaited<ReturnType<FeatureClient['iq']>>;
     try {
       r = await this.#client.iq({ type: 'get', to: jid, payload: buildVCard() }, options);
     } catch (err) {
-      if (err instanceof StanzaError && err.condition === 'item-not-found') return undefined;
+      if (err instanceof StanzaError) {
+        if (err.condition === 'item-not-found') return undefined;
+        if (err.condition === 'service-unavailable' && jid !== undefined) return undefined;
+      }
       throw err;
     }
     const v = r.getChild('vCard', NS_VCARD);
