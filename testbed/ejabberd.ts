@@ -23,6 +23,7 @@ import {
   reapStale,
   spawnServer,
   stopPid,
+  stopServerProcess,
   waitForPorts,
 } from './process.ts';
 import type { ServerInfo, TestServer } from './types.ts';
@@ -392,18 +393,7 @@ export async function startEjabberd(options: EjabberdOptions = {}): Promise<Test
     }
   }
 
-  const stopProcess = async (hard: boolean): Promise<void> => {
-    const pid = info.pid;
-    if (hard) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await stopPid(pid, 5000);
-    disown(pid);
-  };
+  const stopProcess = (hard: boolean): Promise<void> => stopServerProcess(info.pid, hard, 5000);
 
   return Object.assign(info, {
     freshAccount: (prefix?: string) => freshAccount(info, prefix),

@@ -278,3 +278,19 @@ export async function logSaysPortInUse(logFiles: string[]): Promise<boolean> {
   const text = (await Promise.all(logFiles.map((f) => logTail(f, 200)))).join('\n');
   return /address already in use|eaddrinuse|Failed to open server port/i.test(text);
 }
+
+/**
+ * Stop a test server we started: SIGKILL its process group first when `hard` (a crash, data
+ * kept for a restart), then the usual SIGTERM-then-SIGKILL, and forget the pid.
+ */
+export async function stopServerProcess(pid: number, hard: boolean, graceMs?: number): Promise<void> {
+  if (hard) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  await stopPid(pid, graceMs);
+  disown(pid);
+}

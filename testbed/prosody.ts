@@ -25,6 +25,7 @@ import {
   reapStale,
   spawnServer,
   stopPid,
+  stopServerProcess,
   waitForPorts,
 } from './process.ts';
 import type { Profile, ServerInfo, TestServer } from './types.ts';
@@ -298,18 +299,7 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<TestSe
     }
   }
 
-  const stopProcess = async (signalKill: boolean): Promise<void> => {
-    const pid = info.pid;
-    if (signalKill) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await stopPid(pid);
-    disown(pid);
-  };
+  const stopProcess = (signalKill: boolean): Promise<void> => stopServerProcess(info.pid, signalKill);
 
   const server: TestServer = Object.assign(info, {
     freshAccount: (prefix?: string) => freshAccount(info, prefix),
