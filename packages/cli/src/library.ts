@@ -24,6 +24,9 @@ import {
   xml,
 } from 'confab';
 import { serialize } from 'confab/xml';
+import { registrationOf } from './library-accounts.ts';
+import { filesOf } from './library-files.ts';
+import { roomsOf } from './library-rooms.ts';
 import type {
   AvatarMeta,
   CliAccountData,
@@ -249,6 +252,9 @@ export const createSession: SessionFactory = async (p) => {
     presence: presenceOf(client),
     profile: profileOf(client),
     account: accountDataOf(client, domain),
+    rooms: roomsOf(client, domain),
+    files: filesOf(client, domain),
+    registration: registrationOf(client, domain),
   };
   return session;
 };

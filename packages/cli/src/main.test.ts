@@ -51,6 +51,9 @@ class FakeSession implements CliSession {
   roster = unused<CliSession['roster']>('roster');
   presence = unused<CliSession['presence']>('presence');
   profile = unused<CliSession['profile']>('profile');
+  rooms = unused<CliSession['rooms']>('rooms');
+  files = unused<CliSession['files']>('files');
+  registration = unused<CliSession['registration']>('registration');
   account = {
     ...unused<CliSession['account']>('account'),
     buddiesOnly: async () => false,

@@ -6,6 +6,10 @@
 import type { ResolvedAccount } from './account.ts';
 
 /** An incoming message as the CLI prints it; field names are the XMPP names. */
+import type { CliRegistration } from './session-accounts.ts';
+import type { CliFiles } from './session-files.ts';
+import type { CliRooms } from './session-rooms.ts';
+
 export interface IncomingMessage {
   from: string | undefined;
   to: string | undefined;
@@ -137,6 +141,12 @@ export interface CliSession {
   readonly profile: CliProfile;
   /** Account data the server keeps: blocklist, private storage, the buddies-only switch; disco. */
   readonly account: CliAccountData;
+  /** Group chat (XEP-0045). */
+  readonly rooms: CliRooms;
+  /** Files: upload, offers, downloads. */
+  readonly files: CliFiles;
+  /** The account's registration (XEP-0077). */
+  readonly registration: CliRegistration;
 }
 
 /** A roster item as the CLI prints it; field names are the XMPP names (RFC 6121 2.1.2). */

@@ -5,6 +5,11 @@
  * of the interface (issue 7): keep them. Handlers import their implementation lazily.
  */
 import { type CommandSpec, defineCommand } from './spec.ts';
+import { ACCOUNT_COMMANDS } from './table-accounts.ts';
+import { CHAT_COMMANDS } from './table-chat.ts';
+import { FILE_COMMANDS } from './table-files.ts';
+import { HISTORY_COMMANDS } from './table-history.ts';
+import { ROOM_COMMANDS } from './table-rooms.ts';
 
 export const send = defineCommand({
   name: 'send',
@@ -669,5 +674,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   privateSet,
   privateGet,
   disco,
+  ...ROOM_COMMANDS,
+  ...FILE_COMMANDS,
+  ...ACCOUNT_COMMANDS,
+  ...HISTORY_COMMANDS,
+  ...CHAT_COMMANDS,
   help,
 ];

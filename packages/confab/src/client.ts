@@ -29,18 +29,22 @@
 import { ConfabError, StanzaError, StreamError } from './errors.ts';
 import { Emitter } from './events.ts';
 import type { Blocking } from './features/blocking/blocking.ts';
+import type { Bookmarks } from './features/bookmarks/bookmarks.ts';
 import type { BuddiesOnly } from './features/blocking/buddies-only.ts';
 import type { Caps } from './features/caps/caps.ts';
 import type { Carbons, CarbonsOptions } from './features/carbons/carbons.ts';
 import type { Disco } from './features/disco/disco.ts';
+import type { Files } from './features/files/files.ts';
 import { createFeatures, type Features } from './features/index.ts';
 import type { Mam, MamOptions } from './features/mam/mam.ts';
+import type { Muc } from './features/muc/muc.ts';
 import { MESSAGING_FEATURES, Messaging, type MessagingOptions } from './features/messages/messages.ts';
 import type { Avatars } from './features/pep/avatar.ts';
 import type { Nicknames } from './features/pep/nick.ts';
 import type { Pep } from './features/pep/pep.ts';
 import type { PresenceManager, PresenceOptions } from './features/presence/presence.ts';
 import type { PrivateStorage } from './features/private/private.ts';
+import type { AccountRegistration } from './features/register/register.ts';
 import type { Roster, RosterOptions } from './features/roster/roster.ts';
 import type { Software } from './features/software/software.ts';
 import type { VCards } from './features/vcard/vcard.ts';
@@ -702,6 +706,22 @@ export class Client {
   /** Message archive (XEP-0313): history queries and catch-up after reconnect. */
   get mam(): Mam {
     return this.#feature('mam');
+  }
+  /** Multi-User Chat (XEP-0045): rooms, occupants, invitations, moderation. */
+  get muc(): Muc {
+    return this.#feature('muc');
+  }
+  /** Room bookmarks (XEP-0402, XEP-0048 in private storage as the fallback), with autojoin. */
+  get bookmarks(): Bookmarks {
+    return this.#feature('bookmarks');
+  }
+  /** File transfer: HTTP upload (XEP-0363), out-of-band data (XEP-0066), downloads. */
+  get files(): Files {
+    return this.#feature('files');
+  }
+  /** The logged-in account's registration (XEP-0077): change password, update fields, cancel. */
+  get account(): AccountRegistration {
+    return this.#feature('account');
   }
 
   /**

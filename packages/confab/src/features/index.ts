@@ -11,17 +11,22 @@ import type { Store } from '../store/types.ts';
 import type { Element } from '../xml/element.ts';
 import { Blocking } from './blocking/blocking.ts';
 import { BuddiesOnly } from './blocking/buddies-only.ts';
+import { Bookmarks } from './bookmarks/bookmarks.ts';
 import { Caps } from './caps/caps.ts';
 import { Carbons } from './carbons/carbons.ts';
 import type { OnForwarded } from './carbons/forwarded.ts';
+import type { FeatureContext } from './context.ts';
 import { Disco } from './disco/disco.ts';
+import { Files } from './files/files.ts';
 import { Mam } from './mam/mam.ts';
 import type { Messaging } from './messages/messages.ts';
+import { Muc } from './muc/muc.ts';
 import { Avatars } from './pep/avatar.ts';
 import { Nicknames } from './pep/nick.ts';
 import { Pep } from './pep/pep.ts';
 import { PresenceManager } from './presence/presence.ts';
 import { PrivateStorage } from './private/private.ts';
+import { AccountRegistration } from './register/register.ts';
 import { Roster } from './roster/roster.ts';
 import { Software } from './software/software.ts';
 import { VCards } from './vcard/vcard.ts';
@@ -41,6 +46,10 @@ export interface Features {
   buddiesOnly: BuddiesOnly;
   carbons: Carbons;
   mam: Mam;
+  muc: Muc;
+  bookmarks: Bookmarks;
+  files: Files;
+  account: AccountRegistration;
 }
 
 export interface FeatureDeps {
@@ -134,6 +143,26 @@ export function createFeatures({
       return (await disco.info(own === undefined ? undefined : bare(own))).features;
     },
   });
+  const blocking = new Blocking({ client });
+  // The features below take one context: the collaborators plus everything made before them.
+  const ctx: FeatureContext = {
+    client,
+    store,
+    options,
+    onError,
+    isOnline,
+    messaging,
+    roster,
+    presence,
+    disco,
+    caps,
+    pep,
+    private: priv,
+    blocking,
+    carbons,
+    mam,
+  };
+  const muc = new Muc(ctx);
   return {
     carbons,
     mam,
@@ -147,7 +176,11 @@ export function createFeatures({
     avatar: new Avatars({ pep }),
     vcard: new VCards({ client }),
     private: priv,
-    blocking: new Blocking({ client }),
+    blocking,
     buddiesOnly,
+    muc,
+    bookmarks: new Bookmarks({ ...ctx, muc }),
+    files: new Files(ctx),
+    account: new AccountRegistration(ctx),
   };
 }

@@ -1,0 +1,4 @@
+/** Commands of the command table (table.ts) for this area, in the order help lists them. */
+import type { CommandSpec } from './spec.ts';
+
+export const ROOM_COMMANDS: readonly CommandSpec[] = [];
