@@ -40,6 +40,9 @@
  *
  *   npm run bench -- roster            (default 3 rounds; --rounds N; --quick: 500 items)
  *   CONFAB_BENCH_CPU_PROF=/tmp/prof npm run bench -- roster   writes .cpuprofile files per worker
+ *   CONFAB_BENCH_HEAP_SNAPSHOT=/tmp/snap npm run bench -- roster  a .heapsnapshot per worker, taken
+ *     after the presences (after the heap was measured); with CONFAB_BENCH_HEAP_AT=roster also
+ *     one after the roster (that one does disturb the presence numbers of its round)
  *   CONFAB_BENCH_SRC=/path/to/packages/confab/src/index.ts    measures another confab tree
  */
 
@@ -331,6 +334,12 @@ async function workerRun(env: Env, lib: Lib): Promise<void> {
     gc();
     gc();
     const rosterHeapKB = (process.memoryUsage().heapUsed - heap0) / 1024;
+    if (report && process.env.CONFAB_BENCH_HEAP_SNAPSHOT && process.env.CONFAB_BENCH_HEAP_AT === 'roster') {
+      const { writeHeapSnapshot } = await import('node:v8');
+      writeHeapSnapshot(
+        join(process.env.CONFAB_BENCH_HEAP_SNAPSHOT, `${lib}-${process.pid}-roster.heapsnapshot`),
+      );
+    }
 
     let count = 0;
     let first = 0;
@@ -361,6 +370,13 @@ async function workerRun(env: Env, lib: Lib): Promise<void> {
     gc();
     gc();
     const totalHeapKB = (process.memoryUsage().heapUsed - heap0) / 1024;
+    const snap = process.env.CONFAB_BENCH_HEAP_SNAPSHOT;
+    if (report && snap) {
+      // After the numbers: a snapshot costs seconds and memory, it must not be measured.
+      mkdirSync(snap, { recursive: true });
+      const { writeHeapSnapshot } = await import('node:v8');
+      writeHeapSnapshot(join(snap, `${lib}-${process.pid}.heapsnapshot`));
+    }
     if (report)
       await post({
         round: {
@@ -575,7 +591,16 @@ async function run(ctx: SuiteContext): Promise<{ tables: Table[]; config: Record
       warm: { jid: `${warmName}@${info.domain}`, username: warmName, password, domain: info.domain },
       warmItems,
     };
-    await comp.connect(componentPort, secret);
+    // Prosody may open the component port a little after c2s (startProsody waits for c2s).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await comp.connect(componentPort, secret);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ECONNREFUSED' || attempt >= 50) throw err;
+        await sleep(100);
+      }
+    }
 
     // Rounds interleaved, a different library first each round; a fresh worker process per round.
     const results: LibResult[] = LIBS.map((lib) => ({ lib, rounds: [] }));

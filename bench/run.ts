@@ -18,6 +18,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { formatTable, type Suite, type SuiteContext, type SuiteResult } from './harness.ts';
+import { mucSuite } from './muc.ts';
 import { parseSuite } from './parse.ts';
 import { rosterSuite } from './roster.ts';
 import { serializeSuite } from './serialize.ts';
@@ -25,7 +26,7 @@ import { sessionSuite } from './session.ts';
 import { sizeSuite } from './size.ts';
 
 /** Every suite, in the order they run. */
-const SUITES: Suite[] = [parseSuite, serializeSuite, sizeSuite, sessionSuite, rosterSuite];
+const SUITES: Suite[] = [parseSuite, serializeSuite, sizeSuite, sessionSuite, rosterSuite, mucSuite];
 
 function usage(): never {
   process.stderr.write(

@@ -129,6 +129,9 @@ function renderConfig(
   if (!full) {
     lines.push(
       'disable_sasl_mechanisms = { "DIGEST-MD5", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS" }',
+      // In-band registration (XEP-0077) asks for a required email too, so the tests see a
+      // server whose form has more than username and password.
+      'additional_registration_fields = { "email+" }',
     );
   } else {
     lines.push(

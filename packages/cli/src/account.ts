@@ -7,12 +7,15 @@
  * `--password-command CMD` (first line of its stdout, like profanity's eval_password), else
  * CONFAB_PASSWORD, else a prompt that does not echo when stdin is a terminal, else a usage error.
  * The config holds a password command, never a password.
+ *
+ * `confab account add|remove|default` write the config (`saveConfig`): the directory mode 0700,
+ * the file mode 0600, replaced atomically (written beside it, then renamed), other keys kept.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UsageError } from './args.ts';
 import { CliError, EXIT } from './exit.ts';
 import type { GlobalValues } from './globals.ts';
@@ -67,6 +70,36 @@ export async function loadConfig(path: string | undefined, env: Io['env']): Prom
     throw new UsageError(`the config ${file} must hold a JSON object`);
   }
   return data as ConfigFile;
+}
+
+/** The config file in use: `--config FILE`, else the default path. */
+export function configPath(path: string | undefined, env: Io['env']): string {
+  return path ?? defaultConfigPath(env);
+}
+
+/**
+ * Writes the config as JSON: the directory created mode 0700 when missing, the file mode 0600
+ * (it names accounts and password commands), replaced atomically so a crash never leaves half a
+ * file. Returns the path written.
+ */
+export async function saveConfig(
+  path: string | undefined,
+  env: Io['env'],
+  config: ConfigFile,
+): Promise<string> {
+  const file = configPath(path, env);
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  // writeFile's mode is filtered by the umask; make sure.
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+  return file;
+}
+
+/** The config's key for `jid` (an existing entry matched case-insensitively), else `jid` itself. */
+export function accountKey(config: ConfigFile, jid: string): string {
+  return Object.keys(config.accounts ?? {}).find((k) => k.toLowerCase() === jid.toLowerCase()) ?? jid;
 }
 
 /** Everything needed to log in, resolved from options, environment and config. */
@@ -134,7 +167,7 @@ export async function resolveAccount(global: GlobalValues, env: Io['env']): Prom
 }
 
 /** Runs a password command in a shell and returns the first line of its output. */
-export function runPasswordCommand(cmd: string, io: Io): Promise<string> {
+export function runPasswordCommand(cmd: string, io: Io, option = '--password-command'): Promise<string> {
   return new Promise((resolve, reject) => {
     // The command may ask for a passphrase on the terminal (pass, gpg): give it our stdin only when
     // that is a terminal, so it never eats the message text piped to `confab send`.
@@ -144,7 +177,7 @@ export function runPasswordCommand(cmd: string, io: Io): Promise<string> {
     });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', (err) => reject(new UsageError(`--password-command failed to start: ${err.message}`)));
+    child.on('error', (err) => reject(new UsageError(`${option} failed to start: ${err.message}`)));
     child.on('close', (code, signal) => {
       if (code !== 0) {
         const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
@@ -204,5 +237,36 @@ export async function resolvePassword(account: ResolvedAccount, io: Io): Promise
   }
   throw new UsageError(
     'no password: use --password-command CMD or set CONFAB_PASSWORD (stdin is not a terminal, so no prompt)',
+  );
+}
+
+/** Where a new password comes from (`confab register`, `confab passwd`). */
+export interface NewPasswordSources {
+  /** The command whose first output line is the password, and the option that gave it. */
+  command: string | undefined;
+  commandOption: string;
+  /** The environment variable to read. */
+  envName: string;
+  /** For the prompt: whose password it is. */
+  jid: string;
+}
+
+/**
+ * A new password, from the first source that has one: the command, the environment variable,
+ * else asked twice without echo on a terminal (the two must match), else a usage error.
+ */
+export async function resolveNewPassword(s: NewPasswordSources, io: Io): Promise<string> {
+  if (s.command !== undefined) return runPasswordCommand(s.command, io, s.commandOption);
+  const fromEnv = io.env[s.envName];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (io.stdin.isTTY) {
+    const pw = await promptPassword(`New password for ${s.jid}: `, io);
+    if (pw === '') throw new UsageError('no password given');
+    const again = await promptPassword('The same again: ', io);
+    if (again !== pw) throw new UsageError('the two passwords differ');
+    return pw;
+  }
+  throw new UsageError(
+    `no new password: use ${s.commandOption} CMD or set ${s.envName} (stdin is not a terminal, so no prompt)`,
   );
 }

@@ -10,6 +10,7 @@ import type { Io, Output } from './output.ts';
 import { sanitizeForTerminal } from './sanitize.ts';
 import type { CliSession, SessionFactory, SessionParams } from './session.ts';
 import type { ArgumentsOf, CommandSpec, OptionsOf } from './spec.ts';
+import { dataDirOf } from './store/paths.ts';
 
 export interface CommandContext<C = CommandSpec> {
   readonly command: C;
@@ -69,6 +70,8 @@ export function createContext<C extends CommandSpec>(
         reconnect: opts.reconnect ?? false,
         debug,
         signal,
+        dataDir: dataDirOf(io.env),
+        note: (text) => out.note(text),
       });
     },
     readStdin() {

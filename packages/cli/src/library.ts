@@ -42,6 +42,7 @@ import type {
   SessionFactory,
   VCardFields,
 } from './session.ts';
+import { openAccountStorage } from './store/attach.ts';
 import { parseRootIn } from './xmltext.ts';
 
 const NS_PING = 'urn:xmpp:ping';
@@ -128,7 +129,12 @@ function bounceError(el: Element): StanzaError {
 export const createSession: SessionFactory = async (p) => {
   const a = p.account;
   const domain = a.jid.slice(a.jid.indexOf('@') + 1);
+  // The account's database (store/): history, and the library's durable Store when this process
+  // holds the account's lease.
+  const storage = p.dataDir === undefined ? undefined : openAccountStorage(p.dataDir, a.jid, p.note);
   const client = createClient({
+    // The roster cache, outbox, stream-management session and archive position persist per account.
+    store: storage?.store,
     jid: a.jid,
     password: p.password,
     resource: a.resource,
@@ -150,13 +156,25 @@ export const createSession: SessionFactory = async (p) => {
       },
     },
     reconnect: p.reconnect,
+    // One-shot commands never join the user's autojoin bookmarks; `chat` makes its own client.
+    bookmarks: { autojoin: false },
     debug: p.debug ?? false,
+    // No archive catch-up by itself: with a durable Store the archive position outlives the
+    // process, and a catch-up racing the offline delivery would take those messages (the
+    // library keeps the first copy) away from `listen`. `history --sync` and the chat client
+    // catch up when they mean to (session.history.catchUp / sync).
+    mam: { catchUp: false },
   });
   // Subscribed before connecting: offline messages follow our presence at once, and none may
   // slip past between `connect()` resolving and the command adding its listener. Held until then.
   const listeners = new Set<(m: IncomingMessage) => void>();
   let held: IncomingMessage[] | undefined = [];
+  // Every message sent or received goes into the history (store/recorder.ts), archive results too.
+  const history = storage?.attach(client);
+  const closeStorage = () => storage?.close();
   client.on('message', (msg) => {
+    // Archive results (catch-up, history --sync) are the past: history, not incoming messages.
+    if (msg.source === 'archive') return;
     const m = readMessage(msg.element, { from: msg.from, to: msg.to, id: msg.id, type: msg.type });
     if (msg.xhtml) m.xhtml = { xml: serialize(msg.xhtml), text: xhtmlText(msg.xhtml) };
     if (msg.expire) m.expire = msg.expire.seconds;
@@ -170,6 +188,9 @@ export const createSession: SessionFactory = async (p) => {
   p.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await client.connect();
+  } catch (err) {
+    closeStorage();
+    throw err;
   } finally {
     p.signal.removeEventListener('abort', onAbort);
   }
@@ -243,8 +264,14 @@ export const createSession: SessionFactory = async (p) => {
       });
     },
 
-    disconnect() {
-      return client.disconnect();
+    async disconnect() {
+      try {
+        await client.disconnect();
+      } finally {
+        // After the library's last Store writes of the session (they follow the close).
+        await new Promise((resolve) => setImmediate(resolve));
+        closeStorage();
+      }
     },
 
     roundTrip: () => roundTrip(client, domain),
@@ -255,6 +282,7 @@ export const createSession: SessionFactory = async (p) => {
     rooms: roomsOf(client, domain),
     files: filesOf(client, domain),
     registration: registrationOf(client, domain),
+    history,
   };
   return session;
 };
@@ -323,6 +351,7 @@ function eventsOf(client: Client): { on(l: (e: CliEvent) => void): () => void } 
   m.on('invitation', (e) =>
     emit({
       event: 'invite',
+      kind: 'direct',
       from: e.from,
       room: e.invitation.room,
       reason: e.invitation.reason,
@@ -330,6 +359,20 @@ function eventsOf(client: Client): { on(l: (e: CliEvent) => void): () => void } 
       thread: e.invitation.thread,
     }),
   );
+  // Mediated invitations come through the room (client.muc); direct ones are above already.
+  client.muc.on('invite', (i) => {
+    if (i.kind !== 'mediated') return;
+    emit({
+      event: 'invite',
+      kind: 'mediated',
+      // A semi-anonymous room may hide the inviter: then the room is who invites.
+      from: i.from ?? i.room,
+      room: i.room,
+      reason: i.reason,
+      password: i.password,
+      thread: i.thread,
+    });
+  });
   m.on('rosterExchange', (e) => {
     for (const it of e.items) {
       emit({

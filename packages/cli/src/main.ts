@@ -44,8 +44,12 @@ export async function run(argv: readonly string[], io: Io, deps: RunDeps = {}): 
       io.stdout.write(parsed.command ? commandHelp(parsed.command) : globalHelp(commands));
       return EXIT.ok;
     }
+    // `chat` is the default command on a terminal (issue 7); elsewhere no command is a usage error.
+    const chat = commands.find((c) => c.name === 'chat');
+    if (!parsed.command && chat && parsed.positionals.length === 0 && io.stdin.isTTY && io.stdout.isTTY) {
+      parsed.command = chat;
+    }
     if (!parsed.command) {
-      // `chat` becomes the default command on a terminal (issue 7); until then: usage.
       io.stderr.write(globalHelp(commands));
       return EXIT.usage;
     }

@@ -9,6 +9,7 @@ import type { ResolvedAccount } from './account.ts';
 import type { CliRegistration } from './session-accounts.ts';
 import type { CliFiles } from './session-files.ts';
 import type { CliRooms } from './session-rooms.ts';
+import type { CliHistory } from './store/types.ts';
 
 export interface IncomingMessage {
   from: string | undefined;
@@ -58,6 +59,8 @@ export type CliEvent =
   | { event: 'chatstate'; from: string; state: string; thread: string | undefined }
   | {
       event: 'invite';
+      /** `direct` (XEP-0249 / jabber:x:conference), or `mediated` through the room (XEP-0045 7.8.2). */
+      kind: 'direct' | 'mediated';
       from: string;
       room: string;
       reason: string | undefined;
@@ -147,6 +150,11 @@ export interface CliSession {
   readonly files: CliFiles;
   /** The account's registration (XEP-0077). */
   readonly registration: CliRegistration;
+  /**
+   * The local message history this session records into (store/), with archive sync; undefined
+   * when no database could be opened (SessionParams `dataDir` undefined or unusable).
+   */
+  readonly history?: CliHistory | undefined;
 }
 
 /** A roster item as the CLI prints it; field names are the XMPP names (RFC 6121 2.1.2). */
@@ -295,6 +303,14 @@ export interface SessionParams {
   debug: ((line: string) => void) | undefined;
   /** Aborts a connect in progress (Ctrl-C). */
   signal: AbortSignal;
+  /**
+   * The data directory (store/paths.ts): the history database and, per account, the session
+   * state the library keeps (roster cache, outbox, stream management, archive position).
+   * Undefined: nothing is kept beyond the process.
+   */
+  dataDir?: string | undefined;
+  /** A message for the person (stderr), e.g. that the history database could not be opened. */
+  note?: ((text: string) => void) | undefined;
 }
 
 /** Creates and connects a session; rejects with the library's typed error when the first attempt fails. */

@@ -10,25 +10,30 @@ const COMMANDS: readonly CommandSpec[] = TABLE;
 const GLOBALS: readonly OptionSpec[] = GLOBAL_OPTIONS;
 
 /** Splits a documented example into words the way sh would (quotes; the last pipeline stage). */
+/** The words of the `confab` stage of a shell pipeline (quotes respected, `|` inside quotes kept). */
 function shellWords(line: string): string[] {
-  const stage = line.slice(line.lastIndexOf('| ') === -1 ? 0 : line.lastIndexOf('| ') + 2);
-  const words: string[] = [];
+  const stages: string[][] = [[]];
   let cur: string | undefined;
   let quote: string | undefined;
-  for (const ch of stage) {
+  const end = () => {
+    if (cur !== undefined) stages.at(-1)!.push(cur);
+    cur = undefined;
+  };
+  for (const ch of line) {
     if (quote) {
       if (ch === quote) quote = undefined;
       else cur = (cur ?? '') + ch;
     } else if (ch === "'" || ch === '"') {
       quote = ch;
       cur = cur ?? '';
-    } else if (ch === ' ') {
-      if (cur !== undefined) words.push(cur);
-      cur = undefined;
+    } else if (ch === ' ') end();
+    else if (ch === '|') {
+      end();
+      stages.push([]);
     } else cur = (cur ?? '') + ch;
   }
-  if (cur !== undefined) words.push(cur);
-  return words;
+  end();
+  return stages.find((w) => w[0] === 'confab') ?? stages[0]!;
 }
 
 describe('the command table', () => {

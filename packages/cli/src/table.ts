@@ -149,6 +149,20 @@ export const listen = defineCommand({
       description: 'The presence to hold (default: online)',
     },
     { name: 'status', type: 'string', value: 'TEXT', description: 'A status message' },
+    {
+      name: 'accept-oob',
+      type: 'string',
+      value: 'DIR',
+      description:
+        'Accept file offers (XEP-0066) from contacts with a subscription, saving them in DIR under a ' +
+        'safe name, never overwriting (without it offers are refused)',
+    },
+    {
+      name: 'from',
+      type: 'string',
+      value: 'JID',
+      description: 'With --accept-oob: accept offers only from JID (in the roster or not)',
+    },
   ],
   examples: [
     { command: 'confab listen', description: 'Print messages until Ctrl-C' },

@@ -14,10 +14,14 @@
  */
 import { type Client, type ClientOptions, createClientOn } from './client.ts';
 import { browserPlatform } from './platform/browser.ts';
+import { browserFiles } from './platform/browser-http.ts';
 
 export * from './public.ts';
 
 /** Create a client for one account. Nothing happens on the network until `connect()`. */
 export function createClient(options: ClientOptions): Client {
-  return createClientOn(browserPlatform, options);
+  const client = createClientOn(browserPlatform, options);
+  // File transfer over fetch / XMLHttpRequest (no local files, no server in a browser).
+  if (options.features !== false) client.files.usePlatform(browserFiles);
+  return client;
 }

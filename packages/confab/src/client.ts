@@ -29,16 +29,17 @@
 import { ConfabError, StanzaError, StreamError } from './errors.ts';
 import { Emitter } from './events.ts';
 import type { Blocking } from './features/blocking/blocking.ts';
-import type { Bookmarks } from './features/bookmarks/bookmarks.ts';
 import type { BuddiesOnly } from './features/blocking/buddies-only.ts';
+import type { Bookmarks, BookmarksOptions } from './features/bookmarks/bookmarks.ts';
 import type { Caps } from './features/caps/caps.ts';
 import type { Carbons, CarbonsOptions } from './features/carbons/carbons.ts';
 import type { Disco } from './features/disco/disco.ts';
 import type { Files } from './features/files/files.ts';
 import { createFeatures, type Features } from './features/index.ts';
 import type { Mam, MamOptions } from './features/mam/mam.ts';
-import type { Muc } from './features/muc/muc.ts';
 import { MESSAGING_FEATURES, Messaging, type MessagingOptions } from './features/messages/messages.ts';
+import type { Muc } from './features/muc/muc.ts';
+import type { MucOptions } from './features/muc/types.ts';
 import type { Avatars } from './features/pep/avatar.ts';
 import type { Nicknames } from './features/pep/nick.ts';
 import type { Pep } from './features/pep/pep.ts';
@@ -63,10 +64,11 @@ import { Connection } from './session/connection.ts';
 import { type DebugSink, debugSink } from './session/debug.ts';
 import { type IqRequestOptions, IqTracker } from './session/iq.ts';
 import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions, systemClock } from './session/keepalive.ts';
-import { type Negotiated, negotiate, type SmHooks } from './session/negotiate.ts';
+import { type Negotiated, negotiate, negotiateUntilAuth, type SmHooks } from './session/negotiate.ts';
 import { NS_CLIENT, NS_PING } from './session/ns.ts';
 import { Outbox, type OutboxMessage, type OutboxSender, type OutboxStatus } from './session/outbox.ts';
 import { type IqHandler, type IqRequest, Pipeline } from './session/pipeline.ts';
+import { PreAuthStream } from './session/preauth.ts';
 import { backoffDelay, DEFAULT_RECONNECT, isFinalError, type ReconnectOptions } from './session/reconnect.ts';
 import { ScramKeyCache } from './session/sasl/scram.ts';
 import { ownedCopy, ownString, type SmLoss, StreamManagement } from './session/sm.ts';
@@ -176,6 +178,10 @@ export interface ClientOptions {
   carbons?: CarbonsOptions | undefined;
   /** Archive (XEP-0313) options: catch-up after reconnect, first-run depth, page size. */
   mam?: MamOptions | undefined;
+  /** Group chat (XEP-0045): self-ping interval, timeouts, rejoin after a reconnect. */
+  muc?: MucOptions | undefined;
+  /** Room bookmarks: autojoin after login (default true). */
+  bookmarks?: BookmarksOptions | undefined;
   /**
    * `false`: a bare core with no built-in features (no roster, presence, disco, caps...),
    * for tests and embedders who wire their own; `client.roster` and the like then throw.
@@ -886,6 +892,80 @@ export class Client {
     return this.#pipeline.handleIq(type, ns, name, handler);
   }
 
+  // ------------------------------------------- account registration (XEP-0077) hooks
+  // For features/register only (`client.account`); apps use that API instead.
+
+  /** Set by `useNewPassword`: the password every later login uses. */
+  #newPassword: string | undefined;
+
+  /**
+   * @internal `client.account.changePassword()` succeeded: log in with `password` from now
+   * on (reconnects included), and forget the SCRAM keys derived from the old one.
+   */
+  useNewPassword(password: string): void {
+    this.#newPassword = password;
+    this.#scramCache.clear();
+  }
+
+  /**
+   * @internal The server is about to end our stream on purpose (XEP-0077 3.2: it removes
+   * the account, then closes the stream, ejabberd even before answering): that end is
+   * neither an error nor a reason to reconnect. Returns the undo, for when it did not.
+   */
+  expectStreamEnd(): () => void {
+    const was = this.#stopped;
+    this.#stopped = true;
+    return () => {
+      this.#stopped = was;
+    };
+  }
+
+  /**
+   * @internal A fresh connection negotiated up to authentication, for in-band
+   * registration (XEP-0077 3.1.1): the same transport, TLS and plaintext rules as
+   * `connect()`, then the stream features; nothing logs in. Also the account's username
+   * and password (as a login would ask for it). The caller closes the stream.
+   */
+  async openPreAuth(
+    signal?: AbortSignal,
+  ): Promise<{ stream: PreAuthStream; username: string; password(): Promise<string> }> {
+    const o = this.#o;
+    const sig = signal ?? new AbortController().signal;
+    const conn = new Connection({ debug: this.#debug });
+    const url =
+      o.websocket ?? (this.#platform.transports.includes('tcp') ? undefined : await this.#discover(sig));
+    const transport = this.#platform.createTransport(this.#transportOptions(conn.handlers, undefined, url));
+    conn.attach(transport);
+    const onAbort = () => conn.destroy(new ConfabError('ERR_ABORTED', 'Registration was cancelled'));
+    sig.addEventListener('abort', onAbort, { once: true });
+    try {
+      await transport.connect(sig);
+      const { features } = await negotiateUntilAuth(conn, {
+        domain: this.#domain,
+        allowPlaintext: o.allowPlaintext === true,
+        timeout: this.#timeouts.login,
+        lang: o.lang,
+        log: (l) => this.#log(l),
+      });
+      const stream = new PreAuthStream(conn, {
+        domain: this.#domain,
+        features,
+        secure: transport.secure,
+        timeout: this.#timeouts.iq,
+        closeTimeout: this.#timeouts.disconnect,
+        log: (l) => this.#log(l),
+      });
+      return { stream, username: this.#username, password: () => this.#password() };
+    } catch (err) {
+      conn.destroy();
+      throw sig.aborted
+        ? new ConfabError('ERR_ABORTED', 'Registration was cancelled', { cause: err })
+        : asConfabError(err);
+    } finally {
+      sig.removeEventListener('abort', onAbort);
+    }
+  }
+
   // ---------------------------------------------------------------- internals
 
   /** One login, following at most MAX_REDIRECTS `see-other-host` redirects. */
@@ -1473,6 +1553,8 @@ export class Client {
   }
 
   async #password(): Promise<string> {
+    // After `account.changePassword()` the new password, whatever the options said.
+    if (this.#newPassword !== undefined) return this.#newPassword;
     const p = this.#o.password;
     const v = typeof p === 'function' ? await p() : p;
     if (v === undefined || v === '')

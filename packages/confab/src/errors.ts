@@ -45,7 +45,20 @@ export type ErrorCode =
   | 'ERR_SM_PROTOCOL'
   | 'ERR_OUTBOX_FULL'
   // features: a peer's answer that does not follow its spec (a version without <name/>, ...)
-  | 'ERR_BAD_REPLY';
+  | 'ERR_BAD_REPLY'
+  // account registration (XEP-0077): the username is in use (409 conflict)
+  | 'ERR_USERNAME_TAKEN'
+  // account registration (XEP-0077): the server does not register accounts in-band (or not for us)
+  | 'ERR_REGISTRATION_DISABLED'
+  // account registration (XEP-0077): a required field has no value (`fields` names them)
+  | 'ERR_REGISTRATION_INCOMPLETE'
+  // file transfer (XEP-0363, XEP-0066): bigger than the service or the caller allows; an HTTP
+  // request that failed or answered non-2xx; fewer or more bytes than were announced
+  | 'ERR_TOO_LARGE'
+  | 'ERR_HTTP'
+  | 'ERR_SIZE_MISMATCH'
+  // group chat (XEP-0045): every nickname tried to join a room was taken (409 conflict)
+  | 'ERR_NICK_CONFLICT';
 
 export interface ConfabErrorOptions {
   /** XMPP defined condition, e.g. `not-authorized`, `item-not-found`. */

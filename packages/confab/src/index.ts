@@ -13,10 +13,16 @@
  */
 import { type Client, type ClientOptions, createClientOn } from './client.ts';
 import { nodePlatform } from './platform/node.ts';
+import { nodeFiles } from './platform/node-http.ts';
 
+export type { DownloadFileOptions } from './platform/node-http.ts';
+export { downloadFile, fileSource, serveFile } from './platform/node-http.ts';
 export * from './public.ts';
 
 /** Create a client for one account. Nothing happens on the network until `connect()`. */
 export function createClient(options: ClientOptions): Client {
-  return createClientOn(nodePlatform, options);
+  const client = createClientOn(nodePlatform, options);
+  // File transfer's HTTP (and, in Node, files and the one-file server) for this platform.
+  if (options.features !== false) client.files.usePlatform(nodeFiles);
+  return client;
 }

@@ -30,6 +30,7 @@
  * inbound pipeline normalises the `from` of every stanza.
  */
 import { ConfabError } from './errors.ts';
+import { detach } from './util/strings.ts';
 
 declare const jidBrand: unique symbol;
 /** A normalised JID (bare or full). Make one with `jid()`. */
@@ -246,12 +247,15 @@ function lookup(input: string): Entry {
   let e = young.get(input);
   if (e !== undefined) return e;
   e = old.get(input);
+  // Keys and values are flat copies: a parser slice kept in the cache would keep its whole read
+  // chunk (a WebSocket frame, a roster result) alive as long as the entry (util/strings.ts).
+  const key = detach(input);
   if (e === undefined) {
-    e = build(input);
+    e = build(key);
     // The normalised form maps to itself: re-normalising a Jid is a hit.
-    if (e.jid !== input) remember(e.jid, e);
+    if (e.jid !== key) remember(e.jid, e);
   }
-  remember(input, e);
+  remember(key, e);
   return e;
 }
 

@@ -102,12 +102,16 @@ export function createFeatures({
   });
   const pep = new Pep({ client, disco });
   const priv = new PrivateStorage({ client });
+  let muc: Muc | undefined;
   const buddiesOnly = new BuddiesOnly({
     storage: priv,
     client,
     isBuddy: (j) => {
       const s = subscription(j);
-      return s === 'both' || s === 'from' || s === 'to';
+      if (s === 'both' || s === 'from' || s === 'to') return true;
+      // A room we are in (its notices, occupants' group and private messages) is one we chose;
+      // `muc` is made later, so it is looked up when a stanza arrives.
+      return muc?.get(bare(j))?.state === 'joined';
     },
   });
   client.addInboundFilter(buddiesOnly.accept);
@@ -162,7 +166,7 @@ export function createFeatures({
     carbons,
     mam,
   };
-  const muc = new Muc(ctx);
+  muc = new Muc(ctx, options.muc);
   return {
     carbons,
     mam,
@@ -179,7 +183,7 @@ export function createFeatures({
     blocking,
     buddiesOnly,
     muc,
-    bookmarks: new Bookmarks({ ...ctx, muc }),
+    bookmarks: new Bookmarks({ ...ctx, muc }, options.bookmarks),
     files: new Files(ctx),
     account: new AccountRegistration(ctx),
   };

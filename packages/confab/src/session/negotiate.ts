@@ -14,6 +14,9 @@
  *   binding. What to send is the caller's (`sm` hooks, driven by session/sm.ts); this
  *   file only puts it on the stream at the right moment and reads the answer.
  *
+ * - `negotiateUntilAuth`: the same steps up to (not including) authentication, for
+ *   in-band registration (XEP-0077 2.4, section 3.1.1) on a fresh stream.
+ *
  * The steps run in order on a Connection's pull interface, so the code reads like the
  * RFC's list. Everything before authentication is checked: a stream without TLS
  * never gets credentials unless the user allowed plaintext.
@@ -115,11 +118,22 @@ class Negotiation {
     this.#deadline = Date.now() + o.timeout;
   }
 
+  /** The server's id of the current stream. */
+  get streamId(): string | undefined {
+    return this.#streamId;
+  }
+
   #left(): number {
     return Math.max(1, this.#deadline - Date.now());
   }
 
-  async run(): Promise<Negotiated> {
+  /**
+   * RFC 6120 4.3 and 5: open the stream, secure it (STARTTLS where the transport is not
+   * secure yet), refuse to go on without TLS unless plaintext was allowed, and return the
+   * features of the secured stream: everything before authentication. In-band
+   * registration (XEP-0077) stops here; a login goes on in `run()`.
+   */
+  async secure(): Promise<Element | undefined> {
     const o = this.#o;
     let features = await this.#open();
     // 5. STARTTLS
@@ -152,6 +166,12 @@ class Negotiation {
       }
     }
     if (!this.#t.secure && !o.allowPlaintext) throw plaintextRefused(o.domain);
+    return features;
+  }
+
+  async run(): Promise<Negotiated> {
+    const o = this.#o;
+    let features = await this.secure();
 
     // 6. Authentication
     const mechanisms = features ? parseMechanisms(features) : undefined;
@@ -246,7 +266,8 @@ class Negotiation {
     this.#c.openStream({
       to: o.domain,
       // RFC 6120 4.7.1: our bare JID, only once encrypted; an anonymous login has none yet.
-      from: this.#t.secure && !o.anonymous ? `${o.username}@${o.domain}` : undefined,
+      // Nor has an account still to be registered (XEP-0077: username '').
+      from: this.#t.secure && !o.anonymous && o.username !== '' ? `${o.username}@${o.domain}` : undefined,
       lang: o.lang,
     });
     const header = await this.#c.header(this.#left());
@@ -440,6 +461,38 @@ class Negotiation {
 /** Run the whole negotiation on a connected transport; resolves bound. */
 export function negotiate(connection: Connection, options: NegotiateOptions): Promise<Negotiated> {
   return new Negotiation(connection, options).run();
+}
+
+/** What the negotiation up to authentication needs (a subset of NegotiateOptions). */
+export type PreAuthOptions = Pick<NegotiateOptions, 'domain' | 'allowPlaintext' | 'timeout' | 'lang' | 'log'>;
+
+/** The secured stream before authentication: its features (undefined: pre-1.0 server) and id. */
+export interface PreAuthNegotiated {
+  features: Element | undefined;
+  streamId: string | undefined;
+}
+
+/**
+ * Negotiate only up to authentication (RFC 6120 4.3, 5): STARTTLS and the checks a login
+ * makes (TLS required unless `allowPlaintext`), then stop with the stream features. For
+ * in-band registration (XEP-0077 3.1.1 "Registration with a Server": an unauthenticated
+ * entity registers on a fresh stream, then authenticates on a new one). No `from` is sent
+ * on the stream header: there is no account yet.
+ */
+export async function negotiateUntilAuth(
+  connection: Connection,
+  options: PreAuthOptions,
+): Promise<PreAuthNegotiated> {
+  const n = new Negotiation(connection, {
+    ...options,
+    username: '',
+    resource: undefined,
+    password: () => Promise.reject(new ConfabError('ERR_UNSUPPORTED', 'No login before registration')),
+    legacyAuth: false,
+    warn: () => {},
+  });
+  const features = await n.secure();
+  return { features, streamId: n.streamId };
 }
 
 function decode(el: Element): Uint8Array {

@@ -1,13 +1,14 @@
 // Dialogue tests of XEP-0115 v1.6.0: our ver and caps node, and the 5.4 processing of theirs:
 // one query per unknown hash, verified before it is cached, cached across clients in the Store.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { online } from '../../../test/helpers/online.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { xml } from '../../xml/element.ts';
 import { NS } from '../disco/codec.ts';
 import { Disco } from '../disco/disco.ts';
-import { CAPS_NS, Caps } from './caps.ts';
+import { CAPS_NS, Caps, CONFAB_NODE } from './caps.ts';
 import { computeVer, NS_CAPS } from './codec.ts';
 
 const EXODUS = 'http://code.google.com/p/exodus';
@@ -25,6 +26,18 @@ async function setup(store = new MemoryStore()) {
 }
 
 describe('caps: ours', () => {
+  test("the default node is the package's homepage (or repository URL) once package.json has one", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      homepage?: string;
+      repository?: string | { url?: string };
+    };
+    const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+    const home = pkg.homepage ?? repo?.replace(/^git\+/, '').replace(/\.git$/, '');
+    if (home === undefined) assert.equal(CONFAB_NODE, 'https://confab.chat', 'the documented placeholder');
+    else assert.equal(CONFAB_NODE, home);
+    assert.ok(URL.canParse(CONFAB_NODE));
+  });
+
   test('ver is the hash of what disco answers; node#ver is answered; a new feature makes one new ver', async () => {
     const { caps, disco, t, nextIq } = await setup();
     const first = caps.current!;

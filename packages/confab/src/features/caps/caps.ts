@@ -40,7 +40,19 @@ import {
 /** Store namespace of the global caps cache: key `${hash} ${ver}`, value the DiscoInfo. */
 export const CAPS_NS = 'caps';
 
-/** Our default caps node (XEP-0115 4: a URL about the software). */
+/**
+ * Our default caps node (XEP-0115 1.6 section 4: "a URI that uniquely identifies a software
+ * application, typically a URL at the website of the project or company").
+ *
+ * Why this value: the project has no public home yet (packages/confab/package.json has no
+ * `homepage` or `repository`, and the repository has no remote), so there is no real URL to
+ * point at. The node is an identifier, not something peers fetch: caps caches are keyed by
+ * the verification hash, and the node only names the software in disco#info queries
+ * (`node#ver`). So the value must be stable more than reachable; it stays as it is until the
+ * package gets a `homepage` (or `repository`), and then becomes that URL: caps.test.ts fails
+ * as soon as package.json has one and this constant says something else. Apps set their own
+ * with `node`.
+ */
 export const CONFAB_NODE = 'https://confab.chat';
 
 export interface CapsOptions {

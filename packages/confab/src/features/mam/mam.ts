@@ -54,6 +54,7 @@ import {
   readResult,
   stanzaIdBy,
 } from './codec.ts';
+import { type HistoryRoom, type RoomHistory, type RoomHistoryOptions, roomHistory } from './room.ts';
 
 /** The part of the Client MAM uses (public API only). */
 export type MamHost = Pick<Client, 'on' | 'iq' | 'jid' | 'status'>;
@@ -308,6 +309,17 @@ export class Mam {
         yield r;
       }
     }
+  }
+
+  /**
+   * A room's history from the room's archive (XEP-0313 6), fed through the room's
+   * de-duplication: see room.ts. Rejects with ERR_UNSUPPORTED where the room keeps none.
+   *
+   * @example
+   * const { messages } = await client.mam.roomHistory(room, { last: 20 });
+   */
+  roomHistory(room: HistoryRoom, o?: RoomHistoryOptions): Promise<RoomHistory> {
+    return roomHistory(this, room, o);
   }
 
   /** Our archiving preferences (XEP-0441). */

@@ -4,8 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MemoryPlatform, type MemoryTransport, serveLogin } from '../../../test/helpers/memory-transport.ts';
+import {
+  el,
+  MemoryPlatform,
+  type MemoryTransport,
+  serveLogin,
+} from '../../../test/helpers/memory-transport.ts';
 import { type Client, createClientOn } from '../../client.ts';
+import { ConfabError } from '../../errors.ts';
 import type { Element } from '../../xml/element.ts';
 import type { Message } from './codec.ts';
 import type { MessagingEvents, MessagingOptions } from './messages.ts';
@@ -191,7 +197,8 @@ describe('inbound', () => {
     assert.equal(b.getChild('x', 'jabber:x:event')?.getChildText('id'), 'q3');
     assert.ok(b.getChild('x', 'jabber:x:event')?.getChild('delivered'));
     // Displayed (XEP-0022) on mark-read; composing answered with chat states.
-    s.client.messages.markDisplayed(s.got[2]!);
+    // (The group-chat line may be dropped by the MUC feature: not in that room. Find Romeo's.)
+    s.client.messages.markDisplayed(s.got.find((m) => m.id === 'q3')!);
     const d = await s.out();
     assert.ok(d.getChild('x', 'jabber:x:event')?.getChild('displayed'));
     assert.equal(s.client.messages.chatState(ROMEO, 'composing'), true);
@@ -200,7 +207,7 @@ describe('inbound', () => {
     // Romeo's message had no XEP-0085 state: no standalone chat state went out, only the legacy event.
     assert.equal(c.getChild('composing', 'http://jabber.org/protocol/chatstates'), undefined);
     // Our reply requests XEP-0022 events from this peer (it uses them) and cancels composing.
-    await s.client.messages.reply(s.got[2]!, { body: 'answer' });
+    await s.client.messages.reply(s.got.find((m) => m.id === 'q3')!, { body: 'answer' });
     const r = await s.out();
     assert.equal(r.getChildText('body'), 'answer');
     assert.ok(r.getChild('x', 'jabber:x:event')?.getChild('delivered'));
@@ -220,6 +227,45 @@ describe('inbound', () => {
     s.t.recv(`<message from='${ROMEO}'><received xmlns='urn:xmpp:receipts' id='${sent.id}'/></message>`);
     assert.deepEqual(await w, { id: sent.id, from: ROMEO, via: 'xep0184' });
     await assert.rejects(s.client.messages.waitForReceipt('nope', { timeout: 10 }), { code: 'ERR_TIMEOUT' });
+  });
+
+  test('a receipt for a message another of our resources sent (its sent carbon) is ours too (XEP-0280)', async () => {
+    const s = await session();
+    const receipts: string[] = [];
+    s.client.messages.on('receipt', (e) => receipts.push(`${e.id} ${e.from}`));
+    const ignored = next(s.client, 'ignored');
+    // Without the sent carbon, the received carbon of the receipt names a message we never sent.
+    s.client.messages.ingest(
+      el(
+        `<message type='chat' from='${ROMEO}' to='${ME}/phone'><received xmlns='urn:xmpp:receipts' id='p0'/></message>`,
+      ),
+      { source: 'carbon-received' },
+    );
+    assert.equal((await ignored).reason, 'unexpected-receipt');
+    s.client.messages.ingest(
+      el(
+        `<message type='chat' from='${ME}/phone' to='${ROMEO}' id='p1'><body>from my phone</body><request xmlns='urn:xmpp:receipts'/></message>`,
+      ),
+      { source: 'carbon-sent' },
+    );
+    // A stranger's receipt for it is still ignored; Romeo's counts.
+    const forged = next(s.client, 'ignored');
+    s.client.messages.ingest(
+      el(
+        `<message type='chat' from='mallory@evil.lit/x' to='${ME}/phone'><received xmlns='urn:xmpp:receipts' id='p1'/></message>`,
+      ),
+      { source: 'carbon-received' },
+    );
+    assert.equal((await forged).reason, 'unexpected-receipt');
+    s.client.messages.ingest(
+      el(
+        `<message type='chat' from='${ROMEO}' to='${ME}/phone'><received xmlns='urn:xmpp:receipts' id='p1'/></message>`,
+      ),
+      { source: 'carbon-received' },
+    );
+    assert.deepEqual(receipts, [`p1 ${ROMEO}`]);
+    // It is not "our last message": a correction from here still refers to our own.
+    await assert.rejects(s.client.messages.correct('p1', 'fixed'), ConfabError);
   });
 });
 

@@ -664,7 +664,12 @@ export class Messaging {
     const peer = m.outgoing ? undefined : peerOf(m.from, m.type);
     const live = source === 'live' || source === 'offline';
     if (peer !== undefined && m.type !== 'error') this.#learn(m, peer, live);
-    // 3. Feedback about our messages.
+    // 3. Feedback about our messages. A message one of our other resources sent (its sent
+    // carbon, XEP-0280) is ours too: the receipt or marker its recipient returns reaches this
+    // resource as a received carbon, and is then recognised (not as our own last message,
+    // which corrections refer to: that stays the one this resource sent).
+    if (m.outgoing && source === 'carbon-sent' && m.id !== undefined && m.type !== 'error')
+      this.#recordElement(el, m.id, true);
     if (m.type !== 'error' && !m.outgoing) this.#feedback(m);
     // 4. Corrections and retractions go to their own events, never as a second message.
     if (m.replace !== undefined && m.type !== 'error') return this.#applyCorrection(m, self);

@@ -297,3 +297,41 @@ export function invisibleElement(probe: boolean): Element {
 export function visibleElement(): Element {
   return xml('visible', { xmlns: NS_INVISIBLE });
 }
+
+// ---------------------------------------------------------------- user activity
+
+/** What a broadcast presence (no `to`) says: type, show, status, priority; undefined for others. */
+export function broadcastKey(el: Element): string | undefined {
+  if (el.name !== 'presence' || el.attr('to') !== undefined) return undefined;
+  const type = el.attr('type');
+  if (type !== undefined && type !== 'unavailable') return undefined;
+  return [
+    type ?? '',
+    el.getChildText('show') ?? '',
+    el.getChildText('status') ?? '',
+    el.getChildText('priority') ?? '',
+  ].join('\u0000');
+}
+
+/**
+ * Whether an outbound stanza is the user's doing, for the idle time of last activity
+ * (XEP-0012 4: "the last time the user interacted with the client"):
+ * - a message with a body or a subject: what the user wrote. Receipts (XEP-0184), chat
+ *   states (XEP-0085), displayed markers (XEP-0333) and message events (XEP-0022) that the
+ *   library sends on its own carry neither, so they do not count;
+ * - a broadcast presence that says something new (`changed`: show, status, priority or
+ *   availability differ from the last one), unless it carries XEP-0319 `<idle/>`: that is
+ *   auto-away, the opposite of activity. The same presence again (the initial presence after a
+ *   reconnection, a re-send for new caps or a new avatar hash) is the library's.
+ * Directed presence (subscription answers, group chat joins) does not count either.
+ */
+export function isUserAction(el: Element, changed: boolean): boolean {
+  if (el.name === 'message') {
+    if (el.attr('type') === 'error') return false;
+    return el.getChild('body') !== undefined || el.getChild('subject') !== undefined;
+  }
+  if (el.name === 'presence') {
+    return changed && broadcastKey(el) !== undefined && el.getChild('idle', NS_IDLE) === undefined;
+  }
+  return false;
+}

@@ -12,6 +12,7 @@ import {
   imSession,
 } from '../../../test/helpers/im-session.ts';
 import { wire } from '../../../test/helpers/memory-transport.ts';
+import { xml } from '../../xml/element.ts';
 import type { ContactPresence, PresenceErrorEvent } from './presence.ts';
 
 /** Log in, answer the roster get with an empty roster, read the initial presence. */
@@ -254,6 +255,37 @@ describe('auto-away from the app idle time (XEP-0319)', () => {
     await s.presence.setIdle(700);
     await s.presence.setIdle(2);
     assert.equal(await next(s), '<presence><status>Reading</status></presence>');
+    assert.equal(s.presence.currentShow, undefined);
+    await s.client.disconnect();
+  });
+
+  test("auto-away ends when the user sends a message, not on the library's receipts, chat states, markers", async () => {
+    const now = Date.UTC(2024, 0, 1, 12, 0, 0);
+    const { s } = await online({
+      presence: { own: { status: 'Reading' }, autoAway: { away: 60, xa: 600 } },
+      presenceDeps: { now: () => now },
+    });
+    await s.presence.setIdle(61);
+    assert.match(await next(s), /<show>away<\/show>/);
+    const to = 'romeo@example.net/orchard';
+    for (const auto of [
+      xml('message', { to }, xml('received', { xmlns: 'urn:xmpp:receipts', id: 'm1' })),
+      xml(
+        'message',
+        { to, type: 'chat' },
+        xml('inactive', { xmlns: 'http://jabber.org/protocol/chatstates' }),
+      ),
+      xml('message', { to }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: 'm1' })),
+    ]) {
+      await s.client.send(auto);
+      assert.equal((await s.t.expectElement('message')).name, 'message');
+    }
+    assert.equal(s.presence.currentShow, 'away', 'still away after automatic messages');
+    const sending = s.client.send(xml('message', { to, type: 'chat' }, xml('body', null, 'back')));
+    // Back first, then the message (the presence goes out as the message is written).
+    assert.equal(await next(s), '<presence><status>Reading</status></presence>');
+    assert.match(await next(s), /<body>back<\/body>/);
+    await sending;
     assert.equal(s.presence.currentShow, undefined);
     await s.client.disconnect();
   });

@@ -23,9 +23,14 @@
  *
  * Design: the library keeps the user's own choice (`own`) apart from what is on the wire
  * (`current`): auto-away and invisibility change the latter and restore the former.
- * Incoming presence is kept per full JID in a Map of Maps (O(1) per stanza, so 5,000
- * presences at login cost 5,000 small updates), and a per-contact view (best resource,
- * all resources in rank order) is recomputed only for the contact that changed.
+ * Incoming presence is kept per contact as one small list of resources, best first (a
+ * contact has one to three resources, so re-ranking it on a change is cheaper than any
+ * index), replaced rather than changed in place so a list handed out stays as it was. The
+ * record per resource is compact, because a roster of thousands keeps thousands of them
+ * (bench/roster.ts): the fields the API shows, strings detached from the parsed text
+ * (util/strings.ts), a number for the time received, and no stanza (the raw `<presence/>` goes
+ * with the `resource` event for those who read extensions, then is let go). The per-contact
+ * view is made when asked for, from that list.
  * Subscription presences (subscribe, subscribed, ...) belong to the roster feature and
  * are ignored here; probes are the server's business and ignored too.
  */
@@ -33,6 +38,7 @@ import type { Client } from '../../client.ts';
 import { ConfabError, type StanzaError } from '../../errors.ts';
 import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { type BareJid, bare, domainOf, type Jid, resourceOf, jid as toJid } from '../../jid.ts';
+import { detach } from '../../util/strings.ts';
 import type { Element } from '../../xml/element.ts';
 import { xml } from '../../xml/element.ts';
 import {
@@ -40,6 +46,7 @@ import {
   csiElement,
   type Delay,
   invisibleElement,
+  isUserAction,
   NS_CSI,
   NS_INVISIBLE,
   type OutgoingPresence,
@@ -82,10 +89,8 @@ export interface ResourcePresence {
   /** XEP-0027 payloads, unverified and not decrypted. */
   signed: string | undefined;
   encrypted: string | undefined;
-  /** When we received it. */
-  receivedAt: Date;
-  /** The stanza (caps, vCard hash and other extensions). */
-  element: Element;
+  /** When we received it (milliseconds since the epoch, as `Date.now()`). */
+  receivedAt: number;
 }
 
 /** The per-contact view: what a buddy list shows. */
@@ -115,6 +120,12 @@ export interface ResourceEvent {
   presence: ResourcePresence | undefined;
   /** What we had before; undefined when it is new. */
   previous: ResourcePresence | undefined;
+  /**
+   * The `<presence/>` that made this change (caps, vCard hash and other extensions); not kept
+   * in the model, read it here. Undefined when the change came from no stanza (our session
+   * ended).
+   */
+  element: Element | undefined;
 }
 
 export interface PresenceEvents {
@@ -193,7 +204,7 @@ export function compareResources(a: ResourcePresence, b: ResourcePresence): numb
   const ra = SHOW_RANK[a.show ?? 'available']!;
   const rb = SHOW_RANK[b.show ?? 'available']!;
   if (ra !== rb) return rb - ra;
-  return b.receivedAt.getTime() - a.receivedAt.getTime();
+  return b.receivedAt - a.receivedAt;
 }
 
 type AutoLevel = 'active' | 'away' | 'xa';
@@ -229,9 +240,8 @@ export class PresenceManager {
   #poll: unknown;
   #polling = false;
 
-  /** Full JID -> presence, grouped by bare JID. */
-  readonly #resources = new Map<BareJid, Map<string, ResourcePresence>>();
-  readonly #views = new Map<BareJid, ContactPresence>();
+  /** Bare JID -> its available resources, best first (never empty; replaced, never mutated). */
+  readonly #resources = new Map<BareJid, readonly ResourcePresence[]>();
 
   constructor(deps: PresenceDeps) {
     const o = deps.options ?? {};
@@ -257,6 +267,13 @@ export class PresenceManager {
       c.on('offline', () => this.#offline()),
       c.on('stanza', (el) => {
         if (el.name === 'presence') this.#inbound(el);
+      }),
+      c.on('stanzaOut', (el) => {
+        // The user wrote a message (isUserAction: not a receipt, chat state or marker the
+        // library sent by itself): they are back, whatever the last idle poll said.
+        if (el.name === 'message' && this.#level !== 'active' && isUserAction(el, false)) {
+          this.setIdle(0).catch((err: unknown) => this.#onError(asError(err)));
+        }
       }),
     );
   }
@@ -437,7 +454,8 @@ export class PresenceManager {
   /**
    * The app reports how long the user has been idle. Past the thresholds the show becomes
    * `away`, then `xa`, with XEP-0319 `<idle since/>`; back under them, the user's own
-   * presence is restored. A user who chose `dnd`, `unavailable` or invisibility is left
+   * presence is restored. A message the user sends (one with a body or subject) ends
+   * auto-away too; what the library sends by itself (receipts, chat states, markers) does not. A user who chose `dnd`, `unavailable` or invisibility is left
    * alone (dnd means "here, but busy", and auto-away would invite messages).
    */
   setIdle(seconds: number): Promise<void> {
@@ -455,18 +473,21 @@ export class PresenceManager {
 
   /** The per-contact view, or undefined when nothing is available for that contact. */
   contact(j: string): ContactPresence | undefined {
-    return this.#views.get(bare(toJid(j)));
+    const b = bare(toJid(j));
+    const list = this.#resources.get(b);
+    return list ? view(b, list) : undefined;
   }
 
   /** One full JID's presence. */
   resource(full: string): ResourcePresence | undefined {
     const j = toJid(full);
-    return this.#resources.get(bare(j))?.get(resourceOf(j) ?? '');
+    const res = resourceOf(j) ?? '';
+    return this.#resources.get(bare(j))?.find((r) => r.resource === res);
   }
 
   /** Every contact with an available resource. */
-  contacts(): IterableIterator<ContactPresence> {
-    return this.#views.values();
+  *contacts(): IterableIterator<ContactPresence> {
+    for (const [b, list] of this.#resources) yield view(b, list);
   }
 
   /** Stop listening (teardown). */
@@ -627,70 +648,71 @@ export class PresenceManager {
     // Without `from` a presence comes from our own account (RFC 6120 10.3.3): nothing
     // to track there beyond what our own resources send with a from.
     if (p.from === undefined) return;
-    const b = bare(p.from);
-    const res = resourceOf(p.from) ?? '';
+    const from = p.from;
+    const res = resourceOf(from) ?? '';
+    const list = this.#resources.get(bare(from));
     if (p.type === 'unavailable') {
-      const map = this.#resources.get(b);
-      if (!map) return;
+      if (!list) return;
       // A bare-JID unavailable (e.g. after a subscription was cancelled) ends every resource.
-      const gone = res === '' ? [...map.values()] : map.has(res) ? [map.get(res)!] : [];
+      const gone = res === '' ? list : list.filter((r) => r.resource === res);
       if (gone.length === 0) return;
-      for (const g of gone) {
-        map.delete(g.resource);
-        this.#events.emit('resource', { jid: g.jid, bare: b, presence: undefined, previous: g });
-      }
-      if (map.size === 0) this.#resources.delete(b);
-      this.#updateView(b);
+      const b = bareOf(gone[0]!);
+      const rest = res === '' ? [] : list.filter((r) => r.resource !== res);
+      if (rest.length === 0) this.#resources.delete(b);
+      else this.#resources.set(b, rest);
+      for (const g of gone)
+        this.#events.emit('resource', { jid: g.jid, bare: b, presence: undefined, previous: g, element: el });
+      this.#events.emit('contact', rest.length ? view(b, rest) : offline(b));
       return;
     }
-    let map = this.#resources.get(b);
-    if (!map) {
-      map = new Map();
-      this.#resources.set(b, map);
-    }
-    const previous = map.get(res);
+    // Kept for as long as the contact stays online: no string may pin the parsed text.
+    const previous = list?.find((r) => r.resource === res);
+    const full = previous ? previous.jid : detach(from);
+    const b = list ? bareOf(list[0]!) : bare(full);
     const now: ResourcePresence = {
-      jid: p.from,
-      resource: res,
-      show: p.show,
-      status: p.status,
+      jid: full,
+      resource: previous ? previous.resource : (resourceOf(full) ?? ''),
+      show: p.show === undefined ? undefined : SHOW_VALUE[p.show],
+      status: detach(p.status),
       priority: p.priority ?? 0,
-      delay: p.delay,
+      delay: p.delay && { ...p.delay, from: detach(p.delay.from), reason: detach(p.delay.reason) },
       idleSince: p.idleSince,
-      signed: p.signed,
-      encrypted: p.encrypted,
-      receivedAt: new Date(this.#now()),
-      element: el,
+      signed: detach(p.signed),
+      encrypted: detach(p.encrypted),
+      receivedAt: this.#now(),
     };
-    map.set(res, now);
-    this.#events.emit('resource', { jid: p.from, bare: b, presence: now, previous });
-    this.#updateView(b);
-  }
-
-  #updateView(b: BareJid): void {
-    const map = this.#resources.get(b);
-    let view: ContactPresence;
-    if (!map || map.size === 0) {
-      if (!this.#views.has(b)) return;
-      this.#views.delete(b);
-      view = { jid: b, available: false, best: undefined, resources: [] };
-    } else {
-      const resources = [...map.values()].sort(compareResources);
-      view = { jid: b, available: true, best: resources[0], resources };
-      this.#views.set(b, view);
-    }
-    this.#events.emit('contact', view);
+    // Literals and `concat` make arrays of the exact size; `[].push()` would reserve 17 slots.
+    const others = list ? (previous ? list.filter((r) => r !== previous) : list) : [];
+    const next = others.length === 0 ? [now] : others.concat(now).sort(compareResources);
+    this.#resources.set(b, next);
+    this.#events.emit('resource', { jid: now.jid, bare: b, presence: now, previous, element: el });
+    this.#events.emit('contact', view(b, next));
   }
 
   /** Everyone offline (our session ended; the server re-sends presence on the next). */
   #clearRemote(): void {
-    const had = [...this.#views.keys()];
+    const had = [...this.#resources.keys()];
     this.#resources.clear();
-    this.#views.clear();
-    for (const b of had)
-      this.#events.emit('contact', { jid: b, available: false, best: undefined, resources: [] });
+    for (const b of had) this.#events.emit('contact', offline(b));
   }
 }
+
+/** The per-contact view of a non-empty resource list (best first). */
+function view(b: BareJid, list: readonly ResourcePresence[]): ContactPresence {
+  return { jid: b, available: true, best: list[0], resources: list };
+}
+
+function offline(b: BareJid): ContactPresence {
+  return { jid: b, available: false, best: undefined, resources: [] };
+}
+
+/** The bare JID a stored record belongs to (a slice of its detached `jid`, no new copy kept). */
+function bareOf(r: ResourcePresence): BareJid {
+  return bare(r.jid);
+}
+
+/** The shared constant for each show value (the parsed one would be one more string per record). */
+const SHOW_VALUE: Record<Show, Show> = { away: 'away', chat: 'chat', dnd: 'dnd', xa: 'xa' };
 
 function checkOwn(o: OwnPresence): void {
   if (o.show !== undefined && !(SHOWS as readonly string[]).includes(o.show))

@@ -14,6 +14,7 @@
  * generic reader and writer, so type, parser and builder cannot drift apart.
  */
 import { bare, type Jid, tryJid } from '../../jid.ts';
+import { detach } from '../../util/strings.ts';
 import { type Element, xml } from '../../xml/element.ts';
 
 export const NS_ROSTER = 'jabber:iq:roster';
@@ -61,7 +62,8 @@ export function readAttrs<T extends Record<string, AttrKind>>(spec: T, el: Eleme
       else if (kind === 'bool')
         v = raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined;
       else if (kind === 'text') v = raw;
-      else v = (kind as readonly string[]).includes(raw) ? raw : undefined;
+      // The declaration's own constant, not the parsed copy: one string less per item.
+      else v = (kind as readonly string[]).find((k) => k === raw);
     }
     out[key] = v;
   }
@@ -100,30 +102,42 @@ export interface RosterItem {
 /** An item as a push or result carries it: a RosterItem, or the removal of one. */
 export type ItemChange = { remove: false; item: RosterItem } | { remove: true; jid: Jid };
 
+/** The groups of an item in no group: one shared, frozen empty list (most rosters have many). */
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
 /**
  * Read one `<item/>`. Undefined when it has no valid JID (RFC 6121 2.1.2.2: `jid` is
  * required); a JID with a resource is cut to the bare JID (roster items are accounts).
+ *
+ * The item is made for a long-lived model: its strings are detached from the parsed text
+ * (util/strings.ts) and group names go through `intern` when given (one copy per group).
  */
-export function parseItem(el: Element): ItemChange | undefined {
+export function parseItem(el: Element, intern?: (group: string) => string): ItemChange | undefined {
   const a = readAttrs(ITEM_ATTRS, el);
   if (a.jid === undefined) return undefined;
-  const j: Jid = bare(a.jid);
+  const j = detach(bare(a.jid));
   if (el.attr('subscription') === 'remove') return { remove: true, jid: j };
-  const groups: string[] = [];
-  for (const g of el.getChildren('group')) {
-    const name = g.text();
+  let groups: string[] | undefined;
+  for (const c of el.children) {
+    if (typeof c === 'string' || c.name !== 'group') continue;
+    const name = c.text();
     // RFC 6121 2.1.2.5: empty group names are meaningless; duplicates are one group.
-    if (name !== '' && !groups.includes(name)) groups.push(name);
+    if (name === '' || groups?.includes(name)) continue;
+    const kept = intern ? intern(name) : detach(name);
+    // A literal holds one element; `[].push()` would reserve 17 (136 bytes more per item).
+    if (groups) groups.push(kept);
+    else groups = [kept];
   }
+  if (groups && groups.length > 1) groups = groups.slice(); // exact size again after growing
   return {
     remove: false,
     item: {
       jid: j,
-      name: a.name === '' ? undefined : a.name,
+      name: a.name === '' ? undefined : detach(a.name),
       subscription: a.subscription ?? 'none',
       pending: a.ask === 'subscribe',
       approved: a.approved === true,
-      groups,
+      groups: groups ?? NO_GROUPS,
     },
   };
 }
@@ -150,10 +164,10 @@ export interface RosterQuery {
 }
 
 /** Read a `<query xmlns='jabber:iq:roster'/>` (result or push); bad items are skipped. */
-export function parseQuery(q: Element): RosterQuery {
+export function parseQuery(q: Element, intern?: (group: string) => string): RosterQuery {
   const items: ItemChange[] = [];
   for (const c of q.getChildren('item')) {
-    const it = parseItem(c);
+    const it = parseItem(c, intern);
     if (it) items.push(it);
   }
   return { ver: q.attr('ver'), items };
@@ -203,7 +217,7 @@ export function toRecord(i: RosterItem): RosterItemRecord {
   };
 }
 
-export function fromRecord(r: unknown): RosterItem | undefined {
+export function fromRecord(r: unknown, intern: (group: string) => string = detach): RosterItem | undefined {
   if (typeof r !== 'object' || r === null) return undefined;
   const o = r as Partial<RosterItemRecord>;
   const j = tryJid(typeof o.jid === 'string' ? o.jid : undefined);
@@ -214,7 +228,9 @@ export function fromRecord(r: unknown): RosterItem | undefined {
     subscription: o.subscription!,
     pending: o.pending === true,
     approved: o.approved === true,
-    groups: Array.isArray(o.groups) ? o.groups.filter((g): g is string => typeof g === 'string') : [],
+    groups: Array.isArray(o.groups)
+      ? o.groups.filter((g): g is string => typeof g === 'string').map(intern) // map: exact size
+      : NO_GROUPS,
   };
 }
 

@@ -28,6 +28,7 @@ import { ConfabError, StanzaError } from '../../errors.ts';
 import { type Emitter, featureEmitter, rethrowLater } from '../../events.ts';
 import { bare, equalJid, type Jid, jid as toJid } from '../../jid.ts';
 import { ROSTER_NS, type Store, type StoreOp } from '../../store/types.ts';
+import { Interner } from '../../util/strings.ts';
 import type { Element } from '../../xml/element.ts';
 import { buildPresence, NS_PRE_APPROVAL, parsePresenceStanza } from '../presence/codec.ts';
 import {
@@ -134,6 +135,9 @@ export class Roster {
   readonly #teardown: Array<() => void> = [];
 
   readonly #items = new Map<Jid, RosterItem>();
+  /** One copy per group name across the items (5,000 contacts usually share a few dozen). */
+  readonly #groupNames = new Interner();
+  readonly #intern = (g: string): string => this.#groupNames.get(g);
   #ver: string | undefined;
   #loaded = false;
   #cacheRead = false;
@@ -266,7 +270,7 @@ export class Roster {
     const q = result.getChild('query', NS_ROSTER);
     let fromCache = false;
     if (q) {
-      const parsed = parseQuery(q);
+      const parsed = parseQuery(q, this.#intern);
       this.#replace(parsed.items, versioning ? parsed.ver : undefined);
     } else if (sent === undefined || sent === '') {
       // No roster and no cache to confirm: the roster is empty.
@@ -293,7 +297,7 @@ export class Roster {
       if (!meta || typeof meta.ver !== 'string') return;
       const rows = await this.#store.entries(ROSTER_ITEMS_NS);
       for (const [, value] of rows) {
-        const it = fromRecord(value);
+        const it = fromRecord(value, this.#intern);
         if (!it || this.#touched.has(it.jid)) continue;
         this.#apply({ remove: false, item: it });
       }
@@ -365,7 +369,7 @@ export class Roster {
       // settles; this one never does and holds nothing, so it is collected.
       return new Promise<never>(() => {});
     }
-    const { ver, items } = parseQuery(query);
+    const { ver, items } = parseQuery(query, this.#intern);
     if (items.length !== 1 || query.getChildren('item').length !== 1) {
       throw new StanzaError('A roster push carries exactly one item (RFC 6121 2.1.6)', {
         condition: 'bad-request',

@@ -243,6 +243,59 @@ describe('software: answering', () => {
     assert.equal(await ask('l4'), '0');
   });
 
+  test("the library's own messages and presences do not reset the idle time; auto-away's <idle since/> sets it", async () => {
+    let clock = Date.parse('2025-01-01T00:00:00Z');
+    const { client, t, nextIq } = await setup({ now: () => new Date(clock) });
+    const ask = async (id: string) => {
+      t.recv(`<iq type='get' id='${id}' from='romeo@montague.net/orchard'><query xmlns='${NS.last}'/></iq>`);
+      const r = await nextIq('result');
+      return r.getChild('query', NS.last)?.attr('seconds');
+    };
+    const send = async (e: Element) => {
+      await client.send(e);
+      await t.expectElement(e.name);
+    };
+    await send(xml('presence', null, xml('status', null, 'here')));
+    clock += 60_000;
+    // A receipt, a chat state, a displayed marker, an XEP-0022 event: all bodiless, all automatic.
+    const to = 'romeo@montague.net/orchard';
+    await send(xml('message', { to }, xml('received', { xmlns: 'urn:xmpp:receipts', id: 'm1' })));
+    await send(
+      xml('message', { to, type: 'chat' }, xml('active', { xmlns: 'http://jabber.org/protocol/chatstates' })),
+    );
+    await send(xml('message', { to }, xml('displayed', { xmlns: 'urn:xmpp:chat-markers:0', id: 'm1' })));
+    await send(
+      xml('message', { to }, xml('x', { xmlns: 'jabber:x:event' }, xml('delivered'), xml('id', null, 'm1'))),
+    );
+    // The same presence again (a reconnection's initial presence, a caps re-send) is not the user.
+    await send(
+      xml(
+        'presence',
+        null,
+        xml('status', null, 'here'),
+        xml('c', { xmlns: 'http://jabber.org/protocol/caps' }),
+      ),
+    );
+    assert.equal(await ask('a1'), '60');
+    // Auto-away: the app says the user has been idle since 5 minutes before now.
+    clock += 300_000;
+    const since = new Date(clock - 300_000).toISOString();
+    await send(
+      xml(
+        'presence',
+        null,
+        xml('show', null, 'away'),
+        xml('status', null, 'here'),
+        xml('idle', { xmlns: 'urn:xmpp:idle:1', since }),
+      ),
+    );
+    assert.equal(await ask('a2'), '300', "the app's idle time wins: it sees the user outside this client");
+    // The user writes: active again.
+    await send(xml('message', { to, type: 'chat' }, xml('body', null, 'back')));
+    clock += 2_000;
+    assert.equal(await ask('a3'), '2');
+  });
+
   test('idle: false refuses with service-unavailable and does not announce jabber:iq:last', async () => {
     const { t, nextIq } = await setup({ idle: false });
     t.recv(spec('xep0012-get-full.xml'));

@@ -13,6 +13,7 @@
 import { StanzaError } from '../../errors.ts';
 import type { IqRequestOptions } from '../../session/iq.ts';
 import { type Disco, type FeatureClient, serverOf } from '../disco/disco.ts';
+import { broadcastKey, isUserAction, readIdle } from '../presence/codec.ts';
 import {
   buildLast,
   buildTime,
@@ -25,6 +26,7 @@ import {
   parseVersion,
   type SoftwareVersion,
 } from './codec.ts';
+import { LIBRARY_VERSION } from './version.ts';
 
 export interface SoftwareOptions {
   client: FeatureClient;
@@ -33,7 +35,9 @@ export interface SoftwareOptions {
   version?: SoftwareVersion | undefined;
   /**
    * Seconds since the user last did something (XEP-0012 4), or `false` to refuse
-   * (service-unavailable). Default: seconds since we last sent a message or presence.
+   * (service-unavailable). Default: seconds since the user's last action we can see
+   * (`isUserAction`): a message with a body or subject, a change of broadcast presence, or
+   * the idle time the app reported for auto-away (XEP-0319 `<idle since/>` on our presence).
    */
   idle?: (() => number) | false | undefined;
   /** Who may learn our idle time; default everyone the server routes to us. Wire to the roster (subscription from/both). */
@@ -44,7 +48,7 @@ export interface SoftwareOptions {
   offsetMinutes?: (() => number) | undefined;
 }
 
-export const CONFAB_VERSION: SoftwareVersion = { name: 'confab', version: '0.1.0' };
+export const CONFAB_VERSION: SoftwareVersion = { name: 'confab', version: LIBRARY_VERSION };
 
 /**
  * @example
@@ -59,6 +63,8 @@ export class Software {
   readonly #client: FeatureClient;
   readonly #teardown: Array<() => void> = [];
   #lastActive: number;
+  /** What our last broadcast presence said (a repeat of it is the library's, not the user's). */
+  #lastBroadcast: string | undefined;
 
   constructor(o: SoftwareOptions) {
     this.#client = o.client;
@@ -77,10 +83,18 @@ export class Software {
       c.handleIq('get', NS.version, 'query', () => buildVersion(info)),
       c.handleIq('get', NS.time, 'time', () => buildTime({ utc: now(), offsetMinutes: offset() })),
       c.on('stanzaOut', (el) => {
-        // "Interacted with the client": the user sent a message or changed presence.
-        if (el.name === 'message' || (el.name === 'presence' && el.attr('to') === undefined)) {
-          this.#lastActive = now().getTime();
+        // "Interacted with the client" (XEP-0012 4), not what the library sends by itself.
+        const t = now().getTime();
+        if (el.name === 'presence') {
+          const since = readIdle(el);
+          // Auto-away says when the user was last seen (from the app's idle time, which also
+          // sees what happens outside this client): that is the answer, never in the future.
+          if (since) this.#lastActive = Math.min(since.getTime(), t);
         }
+        const key = broadcastKey(el);
+        const changed = key !== undefined && key !== this.#lastBroadcast;
+        if (key !== undefined) this.#lastBroadcast = key;
+        if (isUserAction(el, changed)) this.#lastActive = t;
       }),
     );
     if (idle) {

@@ -1,8 +1,14 @@
 /**
  * vCard wire format: XEP-0054 "vcard-temp" v1.3.0 (the DTD of section 7, the fields
  * clients actually use). Declared once as data below; the VCard type is derived
- * from it, and children we do not model are kept in `extra` so that reading,
- * changing one field and writing back never loses what another client stored.
+ * from it, and nothing read is lost on write, so reading, changing one field and writing
+ * back never loses what another client stored:
+ * - children we do not model (LABEL, CATEGORIES, NOTE, other namespaces...) and repeats the
+ *   model has one place for (a second FN or PHOTO) are kept in the card's `extra`;
+ * - inside a structured field (N, ORG, PHOTO, TEL, EMAIL, ADR), repeats of a part (ORG has
+ *   `ORGUNIT*`) and children the declaration does not name are kept in that field's `extra`;
+ * - an empty part (`<MIDDLE/>`) reads as absent, but the parts the DTD requires are always
+ *   written: TEL's NUMBER and EMAIL's USERID (`<!ELEMENT TEL (..., NUMBER)>`), ORG's ORGNAME.
  */
 import { type Element, xml } from '../../xml/element.ts';
 
@@ -68,9 +74,19 @@ export const MULTI_FIELDS = {
   },
 } as const;
 
+/** Parts the DTD requires: written (empty if need be) even when the card has no value. */
+const REQUIRED_PARTS: Record<string, readonly string[]> = {
+  ORG: ['ORGNAME'],
+  TEL: ['NUMBER'],
+  EMAIL: ['USERID'],
+};
+
 type Struct = typeof STRUCT_FIELDS;
 type Multi = typeof MULTI_FIELDS;
-type PartsOf<P extends Record<string, string>> = { [K in keyof P]?: string | undefined };
+type PartsOf<P extends Record<string, string>> = { [K in keyof P]?: string | undefined } & {
+  /** Children of this field not modelled above (a second ORGUNIT, an X- extension...), kept. */
+  extra?: Element[] | undefined;
+};
 type MultiEntry<M extends Multi[keyof Multi]> = PartsOf<M['parts']> & { flags: Array<M['flags'][number]> };
 
 /** A vCard (XEP-0054), typed from the declarations above. */
@@ -91,13 +107,32 @@ const MULTI_BY_EL = new Map<string, keyof Multi>(
   (Object.keys(MULTI_FIELDS) as (keyof Multi)[]).map((k) => [MULTI_FIELDS[k].el, k]),
 );
 
-function readParts(el: Element, parts: Record<string, string>, key: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, name] of Object.entries(parts)) {
-    let t = el.getChildText(name, NS_VCARD);
-    if (k === 'binval' && key === 'photo' && t !== undefined) t = t.replace(/\s+/g, '');
-    if (t !== undefined && t.trim() !== '') out[k] = t;
+/**
+ * The parts of a structured field: the first element of each declared part (empty ones read
+ * as absent); every other child (repeats, undeclared ones, except `skip`: the flags) in `extra`.
+ */
+function readParts(
+  el: Element,
+  parts: Record<string, string>,
+  key: string,
+  skip: readonly string[] = [],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const byEl = new Map(Object.entries(parts).map(([k, name]) => [name, k]));
+  const seen = new Set<string>();
+  const extra: Element[] = [];
+  for (const c of el.elements()) {
+    const k = c.xmlns === NS_VCARD ? byEl.get(c.name) : undefined;
+    if (k !== undefined && !seen.has(k)) {
+      seen.add(k);
+      let t = c.text();
+      if (k === 'binval' && key === 'photo') t = t.replace(/\s+/g, '');
+      if (t.trim() !== '') out[k] = t;
+    } else if (k !== undefined || c.xmlns !== NS_VCARD || !skip.includes(c.name)) {
+      extra.push(c);
+    }
   }
+  if (extra.length) out.extra = extra;
   return out;
 }
 
@@ -115,14 +150,17 @@ export function parseVCard(v: Element): VCard {
     const multi = MULTI_BY_EL.get(child.name);
     if (text !== undefined) {
       const t = child.text();
-      if (t.trim() !== '' && out[text] === undefined) out[text] = t;
+      // A second one (the DTD allows one) has no place in the model: kept as it came.
+      if (out[text] !== undefined) extra.push(child);
+      else if (t.trim() !== '') out[text] = t;
     } else if (struct !== undefined) {
       if (out[struct] === undefined) out[struct] = readParts(child, STRUCT_FIELDS[struct].parts, struct);
+      else extra.push(child);
     } else if (multi !== undefined) {
       const spec = MULTI_FIELDS[multi];
       const flags = (spec.flags as readonly string[]).filter((f) => child.getChild(f, NS_VCARD));
       const list = (out[multi] as unknown[] | undefined) ?? [];
-      list.push({ ...readParts(child, spec.parts, multi), flags });
+      list.push({ ...readParts(child, spec.parts, multi, spec.flags), flags });
       out[multi] = list;
     } else {
       extra.push(child);
@@ -132,10 +170,19 @@ export function parseVCard(v: Element): VCard {
   return out as VCard;
 }
 
-function writeParts(parts: Record<string, string>, v: Record<string, string | undefined>): Element[] {
-  return Object.entries(parts)
-    .filter(([k]) => v[k] !== undefined)
-    .map(([k, name]) => xml(name, null, v[k]!));
+function writeParts(
+  el: string,
+  parts: Record<string, string>,
+  v: Record<string, unknown> & { extra?: Element[] | undefined },
+): Element[] {
+  const required = REQUIRED_PARTS[el] ?? [];
+  const out: Element[] = [];
+  for (const [k, name] of Object.entries(parts)) {
+    const t = v[k] as string | undefined;
+    if (t !== undefined) out.push(xml(name, null, t));
+    else if (required.includes(name)) out.push(xml(name));
+  }
+  return out.concat(v.extra ?? []);
 }
 
 /** Build a `<vCard xmlns='vcard-temp'/>` (a request when `card` is omitted). */
@@ -148,18 +195,20 @@ export function buildVCard(card?: VCard): Element {
   }
   for (const k of Object.keys(STRUCT_FIELDS) as (keyof Struct)[]) {
     const s = card[k];
-    if (s) v.append(xml(STRUCT_FIELDS[k].el, null, writeParts(STRUCT_FIELDS[k].parts, s)));
+    const spec = STRUCT_FIELDS[k];
+    if (s) v.append(xml(spec.el, null, writeParts(spec.el, spec.parts, s)));
   }
   for (const k of Object.keys(MULTI_FIELDS) as (keyof Multi)[]) {
     const spec = MULTI_FIELDS[k];
     for (const entry of card[k] ?? []) {
-      const e = entry as Record<string, string | undefined> & { flags: string[] };
+      const e = entry as Record<string, unknown> & { flags: readonly string[]; extra?: Element[] };
+      // The DTD's order: the flags, then the parts.
       v.append(
         xml(
           spec.el,
           null,
           e.flags.map((f) => xml(f)),
-          writeParts(spec.parts, e),
+          writeParts(spec.el, spec.parts, e),
         ),
       );
     }

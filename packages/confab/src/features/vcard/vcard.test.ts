@@ -200,6 +200,27 @@ describe('vcard: set and update', () => {
     );
   });
 
+  test("update keeps Prosody's NOTE (its form of our DESC) as the DESC, and several TELs and EMAILs", async () => {
+    const { vcards, nextIq, t } = await setup();
+    const p = vcards.update({ nickname: 'jules' });
+    const g = await nextIq('get', NS_VCARD);
+    t.recv(
+      `<iq type='result' id='${g.attr('id')}'><vCard xmlns='${NS_VCARD}'><FN>Juliet</FN>` +
+        `<TEL><HOME/><NUMBER>1</NUMBER></TEL><TEL><CELL/><NUMBER/></TEL>` +
+        `<EMAIL><HOME/><USERID>a@b</USERID></EMAIL><EMAIL><WORK/><USERID>c@d</USERID></EMAIL>` +
+        `<NOTE>On the balcony</NOTE></vCard></iq>`,
+    );
+    const s = await nextIq('set', NS_VCARD);
+    assert.equal(
+      wire(s),
+      `<iq type='set' id='${s.attr('id')}'><vCard xmlns='vcard-temp'><FN>Juliet</FN><NICKNAME>jules</NICKNAME>` +
+        `<DESC>On the balcony</DESC><TEL><HOME/><NUMBER>1</NUMBER></TEL><TEL><CELL/><NUMBER/></TEL>` +
+        `<EMAIL><HOME/><USERID>a@b</USERID></EMAIL><EMAIL><WORK/><USERID>c@d</USERID></EMAIL></vCard></iq>`,
+    );
+    t.recv(`<iq type='result' id='${s.attr('id')}'/>`);
+    assert.equal((await p).description, 'On the balcony');
+  });
+
   test('update with no vCard yet sets just the patch; a failing get sends no set', async () => {
     const { vcards, nextIq, t } = await setup();
     const p = vcards.update({ fullName: 'Juliet' });

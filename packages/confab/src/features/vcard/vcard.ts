@@ -54,12 +54,30 @@ export class VCards {
     await this.#client.iq({ type: 'set', payload: buildVCard(card) }, options);
   }
 
-  /** Change some fields of our vCard, keeping the others (get, merge, set). */
+  /**
+   * Change some fields of our vCard, keeping the others (get, merge, set). A `<NOTE/>` with no
+   * DESC beside it is taken as the DESC it was: Prosody 0.12 (mod_vcard_legacy) stores a
+   * vcard-temp DESC as a vCard4 note and hands it back as NOTE, which XEP-0054 does not define
+   * and which it drops when it is sent back, so the text would be lost by the next update.
+   */
   async update(patch: VCard, options?: IqRequestOptions): Promise<VCard> {
-    const card = { ...(await this.get(undefined, options)), ...patch };
+    const card = { ...noteAsDescription(await this.get(undefined, options)), ...patch };
     await this.set(card, options);
     return card;
   }
+}
+
+/** A card whose NOTE (and no DESC) becomes its description (see `VCards.update`). */
+function noteAsDescription(card: VCard | undefined): VCard | undefined {
+  const note = card?.extra?.find((e) => e.name === 'NOTE' && e.xmlns === NS_VCARD);
+  if (!card || !note || card.description !== undefined) return card;
+  const text = note.text();
+  const extra = card.extra?.filter((e) => e !== note);
+  return {
+    ...card,
+    description: text.trim() === '' ? undefined : text,
+    extra: extra?.length ? extra : undefined,
+  };
 }
 
 /** The photo of a vCard as bytes and its MIME type, or undefined. */
