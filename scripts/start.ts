@@ -1,29 +1,50 @@
-// `npm start`: the live demo (issue 3 "Also"; issue 7 "`npm start`" later opens `confab chat`
-// instead of the scripted part). It
+// `npm start`: the live demo (issue 3 "Also", issue 7 "`npm start`"). It
 // 1. brings up the local test-bed Prosody (installing it with apt-get when missing) in a fresh temp
 //    dir on free loopback ports,
 // 2. creates alice@localhost and bob@localhost (stable names: the server is new on every run),
-// 3. runs the demo bot (scripts/demo/bot.ts) as bob, logs alice in, sends the bot a few messages and
-//    prints the exchange as it happens (time, from -> to, body),
-// 4. prints copy-pasteable `npx confab listen` / `npx confab send` command lines for a second
+// 3. runs the demo bot (scripts/demo/bot.ts) as bob.
+// Then, on a terminal (stdin and stdout are TTYs, CONFAB_START_ONCE unset):
+// 4. makes alice and bob mutual contacts, has the bot create and sit in the demo room
+//    demo@conference.localhost (persistent, with a subject; it answers when mentioned), bookmarks
+//    the room for alice with autojoin, and opens `confab chat` (the built CLI, stdio inherited)
+//    logged in as alice from a temporary config dir: bob in the roster, the room in a window,
+// 5. when the chat ends (/quit) logs the bot out, stops Prosody, exits with the chat's status.
+// Without a terminal (tests, CI) it instead
+// 4. logs alice in, sends the bot a few messages and prints the exchange as it happens (time,
+//    from -> to, body),
+// 5. prints copy-pasteable `npx confab listen` / `npx confab send` command lines for a second
 //    terminal and what any other XMPP client needs (host, ports, CA), then keeps running: whatever
 //    alice's account receives (the bot's answers to the user's `confab send`) is printed here too,
-// 5. on Ctrl-C (SIGINT) or SIGTERM logs both clients out and stops Prosody, exit 0.
-// With CONFAB_START_ONCE=1 and stdin not a terminal (tests, CI) it stops after step 4.
+// 6. on Ctrl-C (SIGINT) or SIGTERM logs both clients out and stops Prosody, exit 0.
+//    With CONFAB_START_ONCE=1 it stops after step 5.
 // Remote text goes through the CLI's terminal sanitizer before it is printed.
 
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sanitizeForTerminal } from '../packages/cli/src/sanitize.ts';
 import { bare, type Client, createClient, type Message } from '../packages/confab/src/index.ts';
 import { createProsodyAccount, randomPassword } from '../testbed/accounts.ts';
 import { ensurePackages } from '../testbed/install.ts';
 import { startProsody } from '../testbed/prosody.ts';
-import { runBot } from './demo/bot.ts';
+import { hostRoom, runBot } from './demo/bot.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const REPLY_TIMEOUT_MS = 15_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
+/** The built terminal client (`npm install` builds it: the root package's `prepare`). */
+const CLI_BIN = `${REPO}/packages/cli/bin/confab.js`;
+const CLI_BUILT = `${REPO}/packages/cli/dist/main.js`;
+/** The demo room the bot hosts and alice has bookmarked (the test bed's MUC service). */
+const ROOM_LOCAL = 'demo';
+const ROOM_SUBJECT = 'Welcome to confab! Say "bob: help" and the demo bot answers';
+/** The resource of alice's `confab chat` (preset, so the chat asks for no device name). */
+const CHAT_RESOURCE = 'chat';
+
+type Server = Awaited<ReturnType<typeof startProsody>>;
 
 /** What alice says to the bot in the scripted part. */
 const SCRIPT = ["Hi Bob, it's Alice!", 'help', 'ping'];
@@ -78,10 +99,237 @@ async function main(): Promise<number> {
     makeAccount(server.accounts.dataDir, server.domain, 'alice'),
     makeAccount(server.accounts.dataDir, server.domain, 'bob'),
   ]);
-  const p = server.ports;
   note(`Prosody is up on ${server.host} (started in ${server.startupMs} ms; domain ${server.domain})`);
+  const onTerminal =
+    process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CONFAB_START_ONCE;
+  return onTerminal ? chatDemo(server, alice, bob) : scriptedDemo(server, alice, bob);
+}
 
-  const connectOptions = { host: server.host, port: p.c2s, tls: { caFile: server.caFile } };
+/** The test bed's connection options for a library client of the demo. */
+function connectOptionsOf(server: Server) {
+  return { host: server.host, port: server.ports.c2s, tls: { caFile: server.caFile } };
+}
+
+/**
+ * Ctrl-C / SIGTERM from here on: resolves (once) so the caller logs out and stops the server.
+ * (Before this point the test bed's own hooks stop the server.) A second Ctrl-C while stopping
+ * falls through to the test bed's hook, which stops the server at once.
+ */
+function stopSignal(onStop: (sig: NodeJS.Signals) => void): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      onStop(sig);
+      resolve(sig);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
+  });
+}
+
+/** Logs the clients out (bounded) and stops the server. */
+async function shutdown(clients: Client[], server: Server): Promise<void> {
+  await withTimeout(
+    Promise.allSettled(clients.map((c) => c.disconnect())),
+    SHUTDOWN_TIMEOUT_MS,
+    'logging out',
+  ).catch(() => {});
+  await server.stop();
+}
+
+/** Resolves once `c`'s roster has `jid` with `subscription: both`. */
+function mutual(c: Client, jid: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (c.roster.get(jid)?.subscription !== 'both') return;
+      for (const f of off) f();
+      resolve();
+    };
+    const off = [c.roster.on('added', check), c.roster.on('updated', check)];
+    check();
+  });
+}
+
+/**
+ * The newcomer's path on a terminal: the bot in its room, alice befriended and bookmarked, then
+ * `confab chat` as alice until /quit. Resolves with the chat's exit status.
+ */
+async function chatDemo(server: Server, alice: DemoAccount, bob: DemoAccount): Promise<number> {
+  const room = `${ROOM_LOCAL}@${server.muc ?? `conference.${server.domain}`}`;
+  const connect = connectOptionsOf(server);
+  // What happens to the bot while the chat owns the screen is kept for afterwards.
+  const later: string[] = [];
+  let chatRunning = false;
+  const report = (text: string) => {
+    if (chatRunning) later.push(text);
+    else note(text);
+  };
+  const bot = createClient({
+    jid: bob.jid,
+    password: bob.password,
+    resource: 'bot',
+    ...connect,
+    presence: { autoAway: false },
+  });
+  bot.on('error', (err) => report(`bob: ${cleanLine(String(err.message ?? err))}`));
+  runBot(bot, {
+    befriend: true,
+    greet: {
+      jid: `${alice.jid}/${CHAT_RESOURCE}`,
+      text:
+        'Hi alice, I\'m bob, the confab demo bot. Say "help" here, or "bob: help" in the demo room ' +
+        `${room}. Alt-1..9 or /win N switch windows; /quit ends the demo.`,
+    },
+  });
+
+  let child: ReturnType<typeof spawn> | undefined;
+  const stopped = stopSignal((sig) => {
+    if (!child || child.exitCode !== null) {
+      console.log(`\n[${clock()}] ${sig}: logging out and stopping Prosody`);
+      return;
+    }
+    // The chat reads Ctrl-C as a key (raw mode), so a SIGINT was sent to the whole process
+    // group and reached the chat too: it quits by itself, and we stop after it. A SIGTERM or
+    // SIGHUP may have been ours alone: pass it on, unless the chat is already on its way out
+    // (a second signal makes it exit at once, without giving the terminal back).
+    if (sig === 'SIGINT') return;
+    setTimeout(() => {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    }, 1000).unref();
+  });
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const home = await mkdtemp(join(tmpdir(), 'confab-demo-home-'));
+  try {
+    const ready = (async () => {
+      await bot.connect();
+      await hostRoom(bot, {
+        room,
+        nick: 'bob',
+        name: 'confab demo',
+        subject: ROOM_SUBJECT,
+      });
+      await befriendAndBookmark(server, alice, bob, room);
+      await writeChatConfig(home, server, alice);
+      ensureCliBuilt();
+    })();
+    const before = await Promise.race([ready.then(() => 'ready' as const), stopped]);
+    if (before !== 'ready') {
+      ready.catch(() => {}); // stopping anyway: a setup step cut short is no news
+      return 0;
+    }
+
+    console.log(`
+The demo: bob (a bot) is in your roster and in the room ${room}, which opens in its own window.
+Opening confab chat as ${alice.jid} now. Message bob ("help"), or say "bob: ping" in the room;
+/quit leaves (then Prosody stops).
+On a real server: npx confab chat --jid you@example.org
+`);
+    chatRunning = true;
+    child = spawn(process.execPath, [CLI_BIN, 'chat'], {
+      cwd: REPO,
+      stdio: 'inherit',
+      env: chatEnv(home, alice),
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+      child?.once('exit', (c, s) => resolve([c, s]));
+      child?.once('error', (err) => {
+        later.push(`confab chat did not start: ${err.message}`);
+        resolve([1, null]);
+      });
+    });
+    chatRunning = false;
+    for (const text of later) note(text);
+    note('confab chat ended: logging the bot out and stopping Prosody');
+    // Stopped by a signal the user (or the terminal) sent is a stop, not a failure.
+    return code ?? (signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP' ? 0 : 1);
+  } finally {
+    clearInterval(keepAlive);
+    await shutdown([bot], server);
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * alice and bob as mutual contacts (bob named in alice's roster) and alice's bookmark of the
+ * demo room with autojoin, through a short-lived library client for alice (it joins nothing
+ * itself: autojoin off). The bot approves her request and asks back; she approves.
+ */
+async function befriendAndBookmark(
+  server: Server,
+  alice: DemoAccount,
+  bob: DemoAccount,
+  room: string,
+): Promise<void> {
+  const setup = createClient({
+    jid: alice.jid,
+    password: alice.password,
+    resource: 'setup',
+    ...connectOptionsOf(server),
+    reconnect: false,
+    presence: { autoAway: false },
+    bookmarks: { autojoin: false },
+  });
+  setup.roster.on('request', (r) => {
+    if (r.from === bob.jid) void r.approve();
+  });
+  try {
+    await setup.connect();
+    const both = mutual(setup, bob.jid);
+    await setup.roster.set(bob.jid, { name: 'bob (demo bot)' });
+    await setup.roster.subscribe(bob.jid);
+    await withTimeout(both, REPLY_TIMEOUT_MS, 'making alice and bob contacts');
+    await setup.bookmarks.set({ jid: room, name: 'confab demo', nick: alice.username, autojoin: true });
+  } finally {
+    await withTimeout(setup.disconnect(), SHUTDOWN_TIMEOUT_MS, 'logging out').catch(() => {});
+  }
+}
+
+/** alice's account in a config file of a temporary XDG config dir (never a password: mode 0600 all the same). */
+async function writeChatConfig(home: string, server: Server, alice: DemoAccount): Promise<void> {
+  const dir = join(home, 'config', 'confab');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(join(home, 'data'), { recursive: true, mode: 0o700 });
+  const config = {
+    default: alice.jid,
+    accounts: {
+      [alice.jid]: {
+        host: server.host,
+        port: server.ports.c2s,
+        ca: server.caFile,
+        resource: CHAT_RESOURCE,
+      },
+    },
+  };
+  await writeFile(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** The chat's environment: ours, with the demo's config and data dirs and alice's password. */
+function chatEnv(home: string, alice: DemoAccount): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    // The password goes in the environment, never on the command line.
+    CONFAB_PASSWORD: alice.password,
+  };
+  // The user's own account settings would pick another account.
+  delete env.CONFAB_JID;
+  return env;
+}
+
+/** `npm install` builds the CLI; a checkout that skipped it is built here (about a second). */
+function ensureCliBuilt(): void {
+  if (existsSync(CLI_BUILT)) return;
+  note('Building the terminal client (npx tsc -b packages/confab packages/cli)...');
+  execFileSync('npx', ['tsc', '-b', 'packages/confab', 'packages/cli'], { cwd: REPO, stdio: 'inherit' });
+}
+
+/** Without a terminal: the scripted exchange, the printed command lines, then (unless once) Ctrl-C. */
+async function scriptedDemo(server: Server, alice: DemoAccount, bob: DemoAccount): Promise<number> {
+  const connectOptions = connectOptionsOf(server);
   const bot = createClient({ jid: bob.jid, password: bob.password, resource: 'bot', ...connectOptions });
   const me = createClient({ jid: alice.jid, password: alice.password, resource: 'demo', ...connectOptions });
   const clients: Client[] = [bot, me];
@@ -92,31 +340,16 @@ async function main(): Promise<number> {
     c.on('error', (err) => console.error(`[${clock()}] ${name}: ${cleanLine(String(err.message ?? err))}`));
   }
 
-  // Ctrl-C / SIGTERM from here on: log out, stop the server, exit 0. (Before this point the test
-  // bed's own hooks stop the server.) A second Ctrl-C while stopping falls through to the test
-  // bed's hook, which stops the server at once.
   let stopping = false;
-  const stopRequested = new Promise<void>((resolve) => {
-    const stop = (sig: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\n[${clock()}] ${sig}: logging out and stopping Prosody`);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const stopRequested = stopSignal((sig) => {
+    stopping = true;
+    console.log(`\n[${clock()}] ${sig}: logging out and stopping Prosody`);
   });
   // Sockets keep node alive while online; this keeps it alive between reconnects too.
   const keepAlive = setInterval(() => {}, 1 << 30);
-
-  const shutdown = async (): Promise<void> => {
+  const stop = async (): Promise<void> => {
     clearInterval(keepAlive);
-    await withTimeout(
-      Promise.allSettled(clients.map((c) => c.disconnect())),
-      SHUTDOWN_TIMEOUT_MS,
-      'logging out',
-    ).catch(() => {});
-    await server.stop();
+    await shutdown(clients, server);
   };
 
   // The bot. What alice's demo client sends and gets is printed by that client below; what the
@@ -176,7 +409,7 @@ async function main(): Promise<number> {
   };
   const outcome = await Promise.race([scripted().then(() => 'done' as const), stopRequested]);
   if (stopping || outcome !== 'done') {
-    await shutdown();
+    await stop();
     return 0;
   }
 
@@ -187,15 +420,11 @@ async function main(): Promise<number> {
   } else {
     await stopRequested;
   }
-  await shutdown();
+  await stop();
   return 0;
 }
 
-function printHowTo(
-  server: Awaited<ReturnType<typeof startProsody>>,
-  alice: DemoAccount,
-  bob: DemoAccount,
-): void {
+function printHowTo(server: Server, alice: DemoAccount, bob: DemoAccount): void {
   const p = server.ports;
   const conn = `--jid ${alice.jid} --host ${server.host} --port ${p.c2s} --ca ${shellQuote(server.caFile)}`;
   const env = `CONFAB_PASSWORD=${shellQuote(alice.password)}`;

@@ -180,6 +180,7 @@ export const createSession: SessionFactory = async (p) => {
     if (msg.expire) m.expire = msg.expire.seconds;
     if (msg.addresses.length > 0)
       m.addresses = msg.addresses.map((x) => ({ type: x.type ?? 'to', jid: x.jid }));
+    if (msg.outgoing) m.outgoing = true;
     if (held) held.push(m);
     else for (const l of listeners) l(m);
   });

@@ -24,6 +24,7 @@ export function messageFields(msg: IncomingMessage): Record<string, unknown> {
     xhtmlText: msg.xhtml?.text,
     expire: msg.expire,
     addresses: msg.addresses,
+    outgoing: msg.outgoing || undefined,
   };
 }
 
@@ -37,7 +38,11 @@ export function messageLine(msg: IncomingMessage, style: Style): string {
   if (msg.expire !== undefined) tags.push(`expires after ${msg.expire} s`);
   const cc = (msg.addresses ?? []).filter((a) => a.type === 'cc' && a.jid).map((a) => remote(a.jid));
   if (cc.length > 0) tags.push(`cc ${cc.join(', ')}`);
-  head.push(style.bold(`${remote(msg.from ?? '(server)')}:`));
+  // What another client of ours sent (a sent carbon) reads `me -> them:`.
+  const who = msg.outgoing
+    ? `${remote(msg.from ?? 'me')} -> ${remote(msg.to ?? '?')}`
+    : remote(msg.from ?? '(server)');
+  head.push(style.bold(`${who}:`));
   if (tags.length > 0) head.push(style.dim(`(${tags.join('; ')})`));
   if (msg.subject !== undefined) head.push(`[${remote(msg.subject)}]`);
   const parts = [head.join(' ')];

@@ -31,6 +31,8 @@ export interface IncomingMessage {
   expire?: number | undefined;
   /** XEP-0033 extended addressing: the addresses the message names (to, cc, replyto...). */
   addresses?: { type: string; jid: string | undefined }[] | undefined;
+  /** Sent by another client of our account (a sent carbon, XEP-0280): from us, to `to`. */
+  outgoing?: boolean | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { ConfabError } from './errors.ts';
 import {
   bare,
@@ -213,4 +214,31 @@ test('XEP-0106 examples: escape and unescape', () => {
 test('escapeLocal refuses leading or trailing spaces', () => {
   assert.throws(() => escapeLocal(' cadet'), badInput(/start or end with a space/));
   assert.throws(() => escapeLocal('cadet '), badInput(/start or end with a space/));
+});
+
+test('the lower-case ASCII fast path agrees with the full preparation', () => {
+  const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
+  const plain = fc
+    .tuple(
+      fc.option(fc.stringMatching(/^[a-z0-9._+-]{1,12}$/), { nil: undefined }),
+      fc.array(label, { minLength: 1, maxLength: 3 }),
+      fc.option(fc.stringMatching(/^[\x21-\x7e]{1,12}$/), { nil: undefined }),
+    )
+    .map(([l, d, r]) => `${l === undefined ? '' : `${l}@`}${d.join('.')}${r === undefined ? '' : `/${r}`}`);
+  fc.assert(
+    fc.property(plain, (s) => {
+      // The full path (formatJid prepares every part) gives the same string the fast path returns.
+      const slash = s.indexOf('/');
+      const head = slash < 0 ? s : s.slice(0, slash);
+      const at = head.indexOf('@');
+      const parts = {
+        local: at < 0 ? undefined : head.slice(0, at),
+        domain: head.slice(at + 1),
+        resource: slash < 0 ? undefined : s.slice(slash + 1),
+      };
+      assert.equal(jid(s), formatJid(parts));
+      assert.equal(tryJid(s), jid(s));
+    }),
+    { numRuns: 2000 },
+  );
 });

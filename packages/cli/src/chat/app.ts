@@ -343,7 +343,12 @@ export class ChatApp {
       b.on('problem', (e) => this.error(clean(e.text), true)),
       b.on('room', (e) => {
         const i = this.windowFor('room', e.room);
-        if (e.text) this.add(i, { kind: 'info', at: this.#now(), text: cleanBlock(e.text) });
+        if (e.event === 'autojoin') {
+          // A room joined without /join (a bookmark with autojoin): say where its window is.
+          const n = i + 1;
+          const keys = n <= 10 ? `Alt-${n % 10} or /win ${n}` : `/win ${n}`;
+          this.info(`Joining ${clean(e.room)} (bookmarked, autojoin): window ${n}, ${keys}.`, true);
+        } else if (e.text) this.add(i, { kind: 'info', at: this.#now(), text: cleanBlock(e.text) });
         else this.scheduleRender();
       }),
     );

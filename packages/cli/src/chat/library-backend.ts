@@ -232,6 +232,21 @@ export class LibraryBackend implements ChatBackend {
     client.muc.on('invite', (e) =>
       ev.emit('invitation', { from: e.from ?? e.room, room: e.room, reason: e.reason, password: e.password }),
     );
+    // Rooms the library joins by itself: bookmarks with autojoin (on by default: this client
+    // passes no `bookmarks` option, unlike the one-shot commands' session), after each login and
+    // when a bookmark arrives from another of our clients. The bookmarks feature calls
+    // `muc.join` right after a fresh list (`change`) or a new bookmark (`set`), and the Room
+    // exists long before the room answers (a disco round trip comes first), so adopting on the
+    // next macrotask wires it early enough to see the occupants, history and subject; `joined`
+    // catches any other room the library joined (idempotent: wired rooms are skipped).
+    const adoptSoon = () => void setTimeout(() => this.rooms.adoptAll(), 0);
+    client.bookmarks.on('change', adoptSoon);
+    client.bookmarks.on('set', adoptSoon);
+    client.muc.on('joined', (room) => this.rooms.adopt(room));
+    client.bookmarks.on('autojoin', (e) => {
+      if (e.error)
+        ev.emit('problem', { text: `Could not join ${e.bookmark.jid} (bookmarked): ${e.error.message}` });
+    });
     const r = client.roster;
     const changed = () => ev.emit('contacts', undefined);
     r.on('added', changed);

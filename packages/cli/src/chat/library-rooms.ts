@@ -3,7 +3,8 @@
  * Muc/Room API): join (the next nick with `_` on a conflict; a new room is accepted as an instant
  * room), leave, send (the room's reflection is what shows), private messages, nick, subject,
  * mediated invitations, kick and ban; the room's events become window lines (joins, leaves with
- * kick/ban reasons, nick changes, subject changes, our exit) and group messages.
+ * kick/ban reasons, nick changes, subject changes, our exit) and group messages. Rooms the
+ * library joins by itself (bookmarks with autojoin) are adopted: same wiring, their own window.
  */
 import type { Client, GroupMessage, Room } from 'confab';
 import type { BackendEvents, Events, RoomOccupant, RoomsBackend } from './backend.ts';
@@ -115,9 +116,34 @@ export class LibraryRooms implements RoomsBackend {
     this.#ev.emit('room', { room: r.jid, event: 'update' });
   }
 
-  /** Rooms joined before the listeners were there (a join from elsewhere in the library). */
-  wireAll(): void {
-    for (const r of this.#client().muc.joined()) this.#wire(r);
+  /**
+   * Shows a room the library joined by itself, not through `join` (a bookmark with autojoin,
+   * XEP-0402 / XEP-0048, after login or when one arrives from another of our clients): wires it
+   * and opens its window (the `autojoin` room event). Wired while the join is under way, the
+   * room's own events show the occupants, history, subject and `Joined as`; wired after it, what
+   * the room said about itself meanwhile is caught up from its state.
+   */
+  adopt(r: Room): void {
+    if (this.#wired.has(r) || r.state === 'left') return;
+    this.#wire(r);
+    const room = r.jid;
+    const line = (text: string) => this.#ev.emit('room', { room, event: 'info', text });
+    this.#ev.emit('room', { room, event: 'autojoin', nick: r.nick });
+    if (r.state === 'joined') {
+      line(`Joined as ${r.nick}`);
+      if (r.subject) line(`Subject: ${r.subject}${r.subjectBy ? ` (set by ${r.subjectBy})` : ''}`);
+    } else line(`Joining as ${r.nick} (a bookmark with autojoin)...`);
+  }
+
+  /** `adopt` for every room the library is joining or in. */
+  adoptAll(): void {
+    let all: Room[];
+    try {
+      all = this.#client().muc.joined();
+    } catch {
+      return;
+    }
+    for (const r of all) this.adopt(r);
   }
 
   async leave(room: string, status?: string): Promise<void> {

@@ -153,7 +153,8 @@ export async function run(ctx: CommandContext<typeof listen>): Promise<number> {
       session.onMessage((msg) => {
         if (finished || !printable(msg)) return;
         printMessage(ctx.out, msg);
-        if (msg.body !== undefined && msg.body !== '') printed++;
+        // --count counts messages to us, not what our other clients sent (sent carbons).
+        if (msg.body !== undefined && msg.body !== '' && !msg.outgoing) printed++;
         if (count !== undefined && printed >= count) finish(EXIT.ok);
       }),
     );

@@ -123,9 +123,13 @@ for (const server of [
       await listen2.waitStdout(/Are you there\?/);
       const reply = await confab(s, b, ['send', a.jid, 'Here, on the balcony']);
       assert.equal(reply.code, 0, reply.stderr);
+      await listen2.waitStdout(/Here, on the balcony/);
+      // --count counts messages to us, not our own sent carbons: a second one from A ends it.
+      const again = await confab(s, a, ['send', b.jid, 'Good night']);
+      assert.equal(again.code, 0, again.stderr);
       const done2 = await listen2.done;
       assert.equal(done2.code, 0, done2.stderr);
-      assert.match(done2.stdout, /Here, on the balcony/);
+      assert.match(done2.stdout, /^histb\S* -> hista\S*: Here, on the balcony$/m);
       assert.equal(done2.stderr, '');
       assert.deepEqual(
         (await history(s, b, [a.jid, '--search', 'balcony'])).map((m) => [m.direction, m.body]),

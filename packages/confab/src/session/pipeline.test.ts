@@ -73,7 +73,12 @@ test('origin checks: malformed addresses and stanzas for someone else never reac
   recv(`<message id='3' to='nurse@example.com'/>`);
   recv(`<message id='4' to='JULIET@example.com/balcony'/>`);
   recv(`<message id='5' to='juliet@example.com'/>`);
+  // A message for another resource of ours: the server rerouted it (RFC 6121 8.5.3.2.1).
   recv(`<message id='6' to='juliet@example.com/other'/>`);
-  assert.deepEqual(seen, ['1', '4', '5']);
-  assert.equal(logs.length, 3);
+  // Presence and iq for another resource are not ours.
+  recv(`<presence id='7' to='juliet@example.com/other'/>`);
+  recv(`<iq id='8' type='result' to='juliet@example.com/other'/>`);
+  recv(`<message id='9' to='juliet@example.com.evil/balcony'/>`);
+  assert.deepEqual(seen, ['1', '4', '5', '6']);
+  assert.equal(logs.length, 5);
 });

@@ -4,8 +4,8 @@
  *
  * Order, fixed:
  * 1. Origin checks. `from` and `to` must be well-formed JIDs and `to`, when
- *    present, must be us (our bare or full JID). A server never delivers anything
- *    else to a client, so a stanza failing this is dropped (and logged), never
+ *    present, must be us (our bare or full JID; for a message, any resource of our
+ *    account: RFC 6121 8.5.3.2.1). A server never delivers anything else to a client, so a stanza failing this is dropped (and logged), never
  *    handed to features: features then trust `from` to be syntactically a JID.
  *    Feature-level trust (a roster push only from our own account, RFC 6121 2.1.6)
  *    stays with the feature, which knows its rule.
@@ -18,7 +18,7 @@
  * 4. Every stanza then goes through the stages features added (`use`), in order.
  */
 import { StanzaError } from '../errors.ts';
-import { equalJid, parseJid } from '../jid.ts';
+import { bare, equalJid, jid, parseJid } from '../jid.ts';
 import { Element, xml } from '../xml/element.ts';
 import type { IqTracker } from './iq.ts';
 import { iqErrorReply } from './stanza-error.ts';
@@ -119,7 +119,13 @@ export class Pipeline {
       if (from !== undefined) parseJid(from);
       if (to !== undefined) {
         const self = this.#deps.self();
-        if (!equalJid(to, self.full) && !equalJid(to, self.bare)) {
+        // A message for another resource of ours is ours too: a server delivers a chat message
+        // for a resource that went offline to the others, keeping its `to` (RFC 6121 8.5.3.2.1).
+        const ours =
+          equalJid(to, self.full) ||
+          equalJid(to, self.bare) ||
+          (stanza.name === 'message' && equalJid(bare(jid(to)), self.bare));
+        if (!ours) {
           this.#deps.log(`dropped ${stanza.name} addressed to ${to}, not us`);
           return false;
         }

@@ -1,17 +1,25 @@
-// `npm start`, the live demo (issue 3 "Also", issue 7 "`npm start`"), tested on a newcomer's path:
-// start it, see the demo bot answer alice within 60 seconds, paste the printed `confab listen` and
-// `confab send` command lines into a shell and see the bot's answer (in the demo and in
-// `confab listen`), press Ctrl-C (SIGINT to the process group, as a terminal sends it) and find
-// the process gone with exit status 0 and no Prosody of that run left behind.
+// `npm start`, the live demo (issue 3 "Also", issue 7 "`npm start`"), tested on a newcomer's path.
+// On a terminal (a tmux pane, driven as a person would, like packages/cli/test/integration/chat.test.ts):
+// `npm start` opens `confab chat` as alice within 60 seconds with bob in the roster and the demo
+// room open; the newcomer talks to the bot 1:1 and in the room and sees its answers; /quit ends
+// npm start with exit status 0 and no Prosody of that run left behind.
+// Without a terminal: start it, see the demo bot answer alice within 60 seconds, paste the printed
+// `confab listen` and `confab send` command lines into a shell and see the bot's answer (in the demo
+// and in `confab listen`), press Ctrl-C (SIGINT to the process group, as a terminal sends it) and
+// find the process gone with exit status 0 and no Prosody of that run left behind.
 // The demo starts its own Prosody (a fresh temp dir on free ports), not the shared test-bed servers.
 // Also the bot's answers themselves (scripts/demo/bot.ts), without a server.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { botReply } from '../../../../scripts/demo/bot.ts';
+import { promisify } from 'node:util';
+import { addressedTo, botReply } from '../../../../scripts/demo/bot.ts';
+import { DIR_PREFIX } from '../../../../testbed/process.ts';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const NEWCOMER_BUDGET_MS = 60_000;
@@ -135,6 +143,122 @@ function assertNothingLeft(serverDir: string): void {
   assert.equal(existsSync(serverDir), false, `${serverDir} was not removed`);
 }
 
+const run = promisify(execFile);
+
+/**
+ * A tmux server of our own (its own -L socket) with one 120x40 pane running a shell command;
+ * the pane stays after the command ends (its exit status is printed).
+ */
+class Pane {
+  readonly socket = `confab-start-${process.pid}`;
+
+  async tmux(...args: string[]): Promise<string> {
+    return (await run('tmux', ['-L', this.socket, '-f', '/dev/null', ...args])).stdout;
+  }
+
+  async start(command: string): Promise<void> {
+    await this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', 'main', command);
+  }
+
+  screen(): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-t', 'main');
+  }
+
+  /** Polls the screen until it matches `pattern`; fails with the screen once `deadline` (epoch ms) passed. */
+  async waitFor(pattern: RegExp, deadline: number): Promise<RegExpMatchArray> {
+    for (;;) {
+      const screen = await this.screen();
+      const m = screen.match(pattern);
+      if (m) return m;
+      if (Date.now() > deadline) assert.fail(`the screen never showed ${pattern}:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async line(text: string): Promise<void> {
+    await this.tmux('send-keys', '-t', 'main', '-l', text);
+    await this.tmux('send-keys', '-t', 'main', 'Enter');
+  }
+
+  async press(...keys: string[]): Promise<void> {
+    await this.tmux('send-keys', '-t', 'main', ...keys);
+  }
+
+  async stop(): Promise<void> {
+    await this.tmux('kill-server').catch(() => undefined);
+  }
+}
+
+describe('npm start on a terminal: confab chat with the demo bot', () => {
+  // The chat runs from the built CLI (`npm install` builds it): build this tree's sources.
+  before(async () => {
+    await run('npx', ['tsc', '-b', 'packages/confab', 'packages/cli'], { cwd: REPO });
+  });
+
+  test('the newcomer lands in the chat with bob and the demo room, the bot answers 1:1 and in the room, /quit stops everything', async () => {
+    // A temp dir of its own (TMPDIR) holds the demo's Prosody dir and chat config: found and checked after.
+    const tmp = mkdtempSync(join(tmpdir(), 'confab-start-tty-'));
+    const pane = new Pane();
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const vars = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmp,
+      TMPDIR: tmp,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+    };
+    const env = Object.entries(vars)
+      .map(([k, v]) => q(`${k}=${v}`))
+      .join(' ');
+    try {
+      const started = Date.now();
+      const deadline = started + NEWCOMER_BUDGET_MS;
+      await pane.start(`cd ${q(REPO)} && env -i ${env} npm start; echo "[npm start exited $?]"; sleep 600`);
+
+      // The chat, logged in as alice: bob in the roster (online), the bookmarked room joined in a window.
+      await pane.waitFor(/Online as alice@localhost\/chat\./, deadline);
+      await pane.waitFor(/● bob \(demo bot\)/, deadline);
+      const win = await pane.waitFor(
+        /Joining demo@conference\.localhost \(bookmarked, autojoin\): window (\d+), Alt-\d/,
+        deadline,
+      );
+      const serverDirs = readdirSync(tmp).filter((e) => e.startsWith(`${DIR_PREFIX}prosody-demo-`));
+      assert.equal(serverDirs.length, 1, `one demo Prosody dir in ${tmp}: ${serverDirs}`);
+      const serverDir = join(tmp, serverDirs[0]!);
+      assert.notDeepEqual(processesUsing(serverDir), [], 'its Prosody is found while the demo runs');
+
+      // 1:1 with the bot.
+      await pane.line('/msg bob@localhost hello');
+      await pane.waitFor(/^ bob \(demo bot\) <bob@localhost>/m, deadline);
+      await pane.waitFor(/<bob \(demo bot\)> echo: hello$/m, deadline);
+
+      // The room: its window shows the subject and both occupants; the bot answers a mention.
+      await pane.press(`M-${win[1]}`);
+      await pane.waitFor(/^ demo@conference\.localhost — Welcome to confab!/m, deadline);
+      await pane.waitFor(/@bob[\s\S]*alice/, deadline);
+      await pane.line('bob: ping');
+      await pane.waitFor(/<alice> bob: ping$/m, deadline);
+      await pane.waitFor(/<bob> alice: pong$/m, deadline);
+      assert.ok(Date.now() <= deadline, `the newcomer's path took ${Date.now() - started} ms`);
+
+      // /quit: the chat ends, npm start logs the bot out, stops Prosody, exits 0.
+      await pane.line('/quit');
+      const end = await pane.waitFor(/\[npm start exited (\d+)\]/, Date.now() + 30_000);
+      assert.equal(end[1], '0', await pane.screen());
+      assert.match(await pane.screen(), /confab chat ended: logging the bot out and stopping Prosody/);
+      assertNothingLeft(serverDir);
+      assert.deepEqual(
+        readdirSync(tmp).filter((e) => e.startsWith('confab-')),
+        [],
+        'the demo left a temp dir behind',
+      );
+    } finally {
+      await pane.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npm start: the live demo', () => {
   test('a newcomer sees the bot answer, talks to it with the printed confab commands, Ctrl-C stops everything', async () => {
     const started = Date.now();
@@ -212,5 +336,20 @@ describe('the demo bot answers', () => {
     assert.equal(botReply('ping', 'a@b'), 'pong');
     assert.equal(botReply('time', 'a@b', now), 'It is 2026-01-02T03:04:05.000Z here.');
     assert.equal(botReply('whoami', 'carol@localhost/phone'), 'You are carol@localhost/phone.');
+  });
+
+  test('in a room, what is addressed to it by nick (or "bot"), and nothing else', () => {
+    assert.equal(addressedTo('bob: ping', 'bob'), 'ping');
+    assert.equal(addressedTo('  Bob, help ', 'bob'), 'help');
+    assert.equal(addressedTo('@bob:time', 'bob'), 'time');
+    assert.equal(addressedTo('bot: ping', 'bob'), 'ping');
+    assert.equal(addressedTo('bob:', 'bob'), 'help');
+    assert.equal(addressedTo('hey bob, how are you?', 'bob'), 'hey bob, how are you?');
+    assert.equal(addressedTo('is the bot there?', 'bob'), 'is the bot there?');
+    assert.equal(addressedTo('bobby: hi', 'bob'), undefined);
+    assert.equal(addressedTo('kebob and robots', 'bob'), undefined);
+    assert.equal(addressedTo('hello all', 'bob'), undefined);
+    assert.equal(addressedTo('b.b: hi', 'b.b'), 'hi');
+    assert.equal(addressedTo('bxb: hi', 'b.b'), undefined);
   });
 });

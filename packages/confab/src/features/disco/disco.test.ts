@@ -28,6 +28,32 @@ describe('disco: asking', () => {
     assert.deepEqual((await pi).items, [{ jid: 'room@conference.capulet.lit', name: 'Room' }]);
   });
 
+  test('the same question asked twice at once goes out once; asked again later, again', async () => {
+    const { client, nextIq, t } = await online();
+    const disco = new Disco({ client });
+    const a = disco.info('capulet.lit');
+    const b = disco.info('capulet.lit');
+    const other = disco.info('capulet.lit', 'some-node');
+    const q = await nextIq('get', NS.info);
+    const q2 = await nextIq('get', NS.info);
+    assert.equal(
+      q2.getChild('query', NS.info)?.attr('node'),
+      'some-node',
+      'another node is another question',
+    );
+    for (const x of [q, q2])
+      t.recv(
+        `<iq type='result' from='capulet.lit' id='${x.attr('id')}'><query xmlns='${NS.info}'><feature var='f'/></query></iq>`,
+      );
+    assert.deepEqual((await a).features, ['f']);
+    assert.equal(await a, await b);
+    await other;
+    const c = disco.info('capulet.lit');
+    const q3 = await nextIq('get', NS.info);
+    t.recv(`<iq type='result' from='capulet.lit' id='${q3.attr('id')}'><query xmlns='${NS.info}'/></iq>`);
+    assert.deepEqual((await c).features, []);
+  });
+
   test('an answer from someone else than the asked entity is ignored (core responder check)', async () => {
     const { client, nextIq, t } = await online();
     const disco = new Disco({ client });

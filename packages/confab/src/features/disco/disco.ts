@@ -97,7 +97,25 @@ export class Disco {
    * Ask an entity what it is and supports (XEP-0030 3). Without `to`: our server (its domain, not our account).
    * Rejects with StanzaError (e.g. `item-not-found`, `service-unavailable`).
    */
-  async info(to?: string, node?: string, options?: IqRequestOptions): Promise<DiscoInfo> {
+  info(to?: string, node?: string, options?: IqRequestOptions): Promise<DiscoInfo> {
+    // One query per entity and node at a time: features starting together (carbons, archive,
+    // bookmarks, upload) ask our server and account the same question right after login.
+    if (options !== undefined) return this.#info(to, node, options);
+    const key = `${to ?? ''}\u0000${node ?? ''}`;
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const p = this.#info(to, node).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  readonly #inflight = new Map<string, Promise<DiscoInfo>>();
+
+  async #info(
+    to: string | undefined,
+    node: string | undefined,
+    options?: IqRequestOptions,
+  ): Promise<DiscoInfo> {
     const res = await this.#client.iq(
       { type: 'get', to: to ?? serverOf(this.#client), payload: buildInfo({ node }) },
       options,

@@ -15,11 +15,13 @@
  * self-presence XEP-0045 7.14 warns about (and anything else the room still sends) cannot
  * bring it back.
  */
+
 import { ConfabError, StanzaError } from '../../errors.ts';
 import { type Emitter, featureEmitter } from '../../events.ts';
 import { type BareJid, type FullJid, type Jid, resourceOf, tryJid, withResource } from '../../jid.ts';
 import { randomId } from '../../session/iq.ts';
 import { parseStanzaError } from '../../session/stanza-error.ts';
+import { detach } from '../../util/strings.ts';
 import { type Element, xml } from '../../xml/element.ts';
 import { buildSubmit, cancelForm, type DataForm, type FormValues, findForm } from '../forms/forms.ts';
 import { NS_SID } from '../messages/codec/sid.ts';
@@ -487,17 +489,18 @@ export class Room {
     // Available: a new occupant, or a change.
     const f = readFields(SHOW_FIELDS, el);
     const item = u?.item;
+    // Strings copied off the parser's text, so the model of a big room does not keep every
+    // presence's read chunk alive (util/strings.ts).
     const occ: Occupant = {
-      nick,
-      occupantJid: from as FullJid,
-      jid: item?.jid ?? existing?.jid,
+      nick: existing?.nick ?? detach(nick),
+      occupantJid: existing?.occupantJid ?? detach(from as FullJid),
+      jid: detach(item?.jid) ?? existing?.jid,
       role: item?.role ?? existing?.role ?? 'none',
       affiliation: item?.affiliation ?? existing?.affiliation ?? 'none',
       show: f.show,
-      status: f.status,
-      occupantId: this.info?.occupantId ? readOccupantId(el) : undefined,
+      status: detach(f.status),
+      occupantId: this.info?.occupantId ? detach(readOccupantId(el)) : undefined,
       self: isSelf || (existing?.self ?? false),
-      presence: el,
     };
     this.occupants.set(nick, occ);
     if (statuses.includes(STATUS.nonAnonymous) || statuses.includes(STATUS.nowNonAnonymous))
@@ -508,18 +511,18 @@ export class Room {
       if (this.#join) {
         this.#setState('joined');
         const w = this.#join;
-        if (!existing) this.#events.emit('join', { occupant: occ, initial: true });
+        if (!existing) this.#events.emit('join', { occupant: occ, initial: true, element: el });
         w.resolve(u);
         return;
       }
       if (this.#nickChange && this.#nickChange.nick === nick) this.#nickChange.resolve();
     }
     if (!existing) {
-      this.#events.emit('join', { occupant: occ, initial: this.#state === 'joining' });
+      this.#events.emit('join', { occupant: occ, initial: this.#state === 'joining', element: el });
       return;
     }
     if (existing.show !== occ.show || existing.status !== occ.status)
-      this.#events.emit('presence', { occupant: occ, previous: existing });
+      this.#events.emit('presence', { occupant: occ, previous: existing, element: el });
     if (existing.role !== occ.role)
       this.#events.emit('role', {
         occupant: occ,

@@ -42,8 +42,6 @@ export interface Occupant {
   occupantId: string | undefined;
   /** This occupant is us (status 110). */
   self: boolean;
-  /** The presence it came in. */
-  presence: Element;
 }
 
 /** XEP-0045 7.2.1 history to ask for on join. */
@@ -136,6 +134,8 @@ export interface OccupantEvent {
   occupant: Occupant;
   /** Part of the occupant list sent while we join (not someone arriving now). */
   initial: boolean;
+  /** The presence it came in (the model keeps only the fields above: a big room stays small). */
+  element: Element;
 }
 
 export interface LeaveEvent {
@@ -150,6 +150,8 @@ export interface LeaveEvent {
 export interface PresenceChangeEvent {
   occupant: Occupant;
   previous: Occupant;
+  /** The presence it came in. */
+  element: Element;
 }
 
 export interface NickEvent {
