@@ -2,117 +2,28 @@
 // process against the shared test-bed servers (testbed/harness.ts). Lives under test/integration/
 // so the runner (scripts/test.ts) starts the servers for it.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { promisify } from 'node:util';
-import {
-  type Account,
-  ejabberd,
-  freshAccount,
-  prosody,
-  prosodyMinimal,
-  type ServerInfo,
-} from '../../../../testbed/harness.ts';
+import { ejabberd, freshAccount, prosody, prosodyMinimal } from '../../../../testbed/harness.ts';
+import { as, build, jsonLines, type Ran, type Running, start as startIn, via } from './helpers.ts';
 
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const BIN = new URL('../../bin/confab.js', import.meta.url).pathname;
+// Its own HOME (config, data), apart from the other CLI test files'.
 const HOME = mkdtempSync(join(tmpdir(), 'confab-e2e-'));
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-interface Running {
-  child: ChildProcess;
-  done: Promise<Ran>;
-  /** Resolves once stderr matches (or rejects when the process ends first). */
-  waitStderr(pattern: RegExp): Promise<void>;
-}
 
 /** Starts `confab ARGS` with a clean environment (no user config, no colour). */
 function start(args: string[], env: Record<string, string> = {}, stdin?: string): Running {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME,
-      XDG_CONFIG_HOME: join(HOME, 'config'),
-      NO_COLOR: '1',
-      ...env,
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d;
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d;
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  else child.stdin!.end();
-  const done = new Promise<Ran>((resolve) => {
-    child.on('close', (code) => {
-      for (const w of waiters) w.reject(new Error(`confab ended before ${w.pattern}:\n${stderr}`));
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
-  return {
-    child,
-    done,
-    waitStderr: (pattern) =>
-      pattern.test(stderr)
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => waiters.push({ pattern, resolve, reject })),
-  };
+  return startIn(args, env, stdin, HOME);
 }
 
 function confab(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Ran> {
   return start(args, env, stdin).done;
 }
 
-/** Connection options for a test-bed server, verifying TLS against its CA. */
-function via(s: ServerInfo): string[] {
-  return ['--host', s.host, '--port', String(s.ports.c2s), '--ca', s.caFile];
-}
-
-function as(account: Account): Record<string, string> {
-  return { CONFAB_JID: account.jid, CONFAB_PASSWORD: account.password };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .trimEnd()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-before(async () => {
-  // The bin runs the compiled CLI: build it (and the library) so the test sees the current source.
-  await promisify(execFile)('npx', ['tsc', '-b', 'packages/confab', 'packages/cli'], { cwd: ROOT }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`build failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-    },
-  );
-});
+before(build);
 
 describe('confab without a server', () => {
   it('--help lists the commands, exit 0', async () => {

@@ -15,6 +15,8 @@ export interface Ran {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
 }
 
 export interface Running {
@@ -22,52 +24,69 @@ export interface Running {
   done: Promise<Ran>;
   /** Resolves once stdout matches (rejects when the process ends first). */
   waitStdout(pattern: RegExp): Promise<void>;
+  /** Resolves once stderr matches (rejects when the process ends first). */
+  waitStderr(pattern: RegExp): Promise<void>;
+}
+
+/** Output that can be awaited for a pattern. */
+class Watched {
+  text = '';
+  readonly #waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  add(d: Buffer): void {
+    this.text += d;
+    for (const w of [...this.#waiters]) {
+      if (w.pattern.test(this.text)) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  wait(pattern: RegExp): Promise<void> {
+    if (pattern.test(this.text)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ pattern, resolve, reject }));
+  }
+
+  end(why: (pattern: RegExp) => Error): void {
+    for (const w of this.#waiters.splice(0)) w.reject(why(w.pattern));
+  }
 }
 
 /** Starts `confab ARGS` with no user config and no colour. */
-export function start(args: string[], env: Record<string, string> = {}, stdin?: string): Running {
+export function start(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin?: string,
+  home: string = HOME,
+): Running {
+  const t0 = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME,
-      XDG_CONFIG_HOME: join(HOME, 'config'),
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'config'),
       NO_COLOR: '1',
       ...env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d;
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stdout)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d;
-  });
+  const out = new Watched();
+  const err = new Watched();
+  child.stdout!.on('data', (d: Buffer) => out.add(d));
+  child.stderr!.on('data', (d: Buffer) => err.add(d));
   if (stdin !== undefined) child.stdin!.end(stdin);
   else child.stdin!.end();
   const done = new Promise<Ran>((resolve) => {
     child.on('close', (code) => {
-      for (const w of waiters) w.reject(new Error(`confab ended before ${w.pattern}:\n${stderr}`));
-      resolve({ code, stdout, stderr });
+      const why = (p: RegExp) => new Error(`confab ended before ${p}:\n${err.text}`);
+      out.end(why);
+      err.end(why);
+      resolve({ code, stdout: out.text, stderr: err.text, ms: performance.now() - t0 });
     });
   });
-  return {
-    child,
-    done,
-    waitStdout: (pattern) =>
-      pattern.test(stdout)
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => waiters.push({ pattern, resolve, reject })),
-  };
+  return { child, done, waitStdout: (p) => out.wait(p), waitStderr: (p) => err.wait(p) };
 }
 
 /** Runs `confab ARGS` as `account` on `server` and waits for it to end. */
