@@ -185,8 +185,8 @@ export function roomsOf(client: Client, _domain: string): CliRooms {
       return view(r);
     },
 
-    async inviteDirect(room, jid, reason) {
-      await muc.inviteDirect(room, jid, { reason });
+    async inviteDirect(room, jid, reason, password) {
+      await muc.inviteDirect(room, jid, { reason, password });
       // The server has it once it answered a request sent after it (in-order processing).
       try {
         await client.iq({ type: 'get', payload: xml('ping', { xmlns: 'urn:xmpp:ping' }) });
@@ -255,6 +255,33 @@ function subscribe(r: Room, emit: (e: RoomEventView) => void): void {
       delay: m.message.delay?.stamp,
       stanzaId: m.stanzaId,
       own: m.own || undefined,
+    }),
+  );
+  // The library emits these only for the occupant's OWN earlier message (features/muc/room.ts).
+  r.on('correction', (c) =>
+    emit({
+      type: 'correction',
+      room,
+      nick: c.nick,
+      from: c.message.from,
+      id: c.message.id,
+      body: c.body,
+      replace: c.replaces,
+      delay: c.message.delay?.stamp,
+      stanzaId: c.stanzaId,
+      own: c.own || undefined,
+    }),
+  );
+  r.on('retraction', (x) =>
+    emit({
+      type: 'retraction',
+      room,
+      nick: x.nick,
+      from: x.message.from,
+      id: x.message.id,
+      retract: x.retracts,
+      delay: x.message.delay?.stamp,
+      own: x.own || undefined,
     }),
   );
   r.on('notice', (n) =>

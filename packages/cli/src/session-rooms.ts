@@ -39,6 +39,8 @@ export interface RoomEventView {
     | 'affiliation'
     | 'subject'
     | 'message'
+    | 'correction'
+    | 'retraction'
     | 'notice'
     | 'private'
     | 'exit';
@@ -62,6 +64,10 @@ export interface RoomEventView {
   delay?: Date | undefined;
   /** XEP-0359 stanza-id the room stamped. */
   stanzaId?: string | undefined;
+  /** correction (XEP-0308): the id of the occupant's own message it corrects; `body` is the new text. */
+  replace?: string | undefined;
+  /** retraction (XEP-0424): the id of the occupant's own message it retracts. */
+  retract?: string | undefined;
   /** nick: the new nick. */
   newNick?: string | undefined;
   /** leave / exit: why (left, kicked, banned, destroyed, ...), and the text and actor. */
@@ -136,6 +142,11 @@ export interface CliRooms {
     nicks: string[],
     configure: (fields: ConfigField[]) => Record<string, string | boolean | string[]>,
   ): Promise<JoinedRoom>;
-  /** A direct invitation (XEP-0249); resolves once the server has it. */
-  inviteDirect(room: string, jid: string, reason: string | undefined): Promise<void>;
+  /** A direct invitation (XEP-0249, with the room's `password` when given); resolves once the server has it. */
+  inviteDirect(
+    room: string,
+    jid: string,
+    reason: string | undefined,
+    password?: string | undefined,
+  ): Promise<void>;
 }

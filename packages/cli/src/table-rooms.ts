@@ -53,8 +53,10 @@ export const join = defineCommand({
     'be given several times: when one is taken the next is tried; none free exits 1 saying so. ' +
     '--history N asks for the last N messages (0: none; default: what the room sends). With ' +
     '--json one `room` object per event: `type` (joined, join, leave, presence, nick, role, ' +
-    'affiliation, subject, message, notice, private, exit), `room`, `nick`, `from`, `jid`, ' +
-    '`role`, `affiliation`, `show`, `status`, `body`, `subject`, `id`, `delay`, `stanzaId`, ' +
+    'affiliation, subject, message, correction, retraction, notice, private, exit), `room`, ' +
+    '`nick`, `from`, `jid`, `role`, `affiliation`, `show`, `status`, `body`, `subject`, `id`, ' +
+    "`delay`, `stanzaId`, `replace` / `retract` (the id of the occupant's own message corrected " +
+    'or retracted), ' +
     '`reason`, ... Being kicked, banned or the room destroyed prints the `exit` and exits 1.',
   arguments: [roomArg],
   options: [
@@ -123,11 +125,19 @@ export const invite = defineCommand({
   description:
     'Sends JID an invitation to ROOM: directly (XEP-0249), without joining; or with --mediated ' +
     'through the room (XEP-0045 7.8.2: joins, invites, leaves; in a members-only room this makes ' +
-    'them a member where you may). Exits 0 once the server (or the room) has it.',
+    'them a member where you may). --room-password P: a direct invitation carries the password ' +
+    '(XEP-0249 `password`); with --mediated it is the password to join with, and the room adds it ' +
+    'to its invitation. Exits 0 once the server (or the room) has it.',
   arguments: [roomArg, { name: 'JID', description: 'Who to invite', complete: 'jid' }],
   options: [
     { name: 'reason', type: 'string', value: 'R', description: 'A few words sent with the invitation' },
     { name: 'mediated', type: 'boolean', description: 'Invite through the room (joins for it)' },
+    {
+      name: 'room-password',
+      type: 'string',
+      value: 'P',
+      description: "The room's password, sent with the invitation",
+    },
   ],
   examples: [
     {
@@ -137,6 +147,10 @@ export const invite = defineCommand({
     {
       command: 'confab invite kitchen@conference.example.org romeo@example.net --mediated',
       description: 'Invite him through the room',
+    },
+    {
+      command: 'confab invite cellar@conference.example.org romeo@example.net --room-password nurse',
+      description: 'Invite him to a password-protected room, password included',
     },
   ],
   connects: true,

@@ -3,6 +3,7 @@
 // slash commands, completion, typing, receipts, corrections, mentions, notices, the reconnect
 // countdown, trust on first use, and that nothing remote reaches the terminal as control.
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ChatApp, HANDLERS } from './app.ts';
 import {
@@ -10,6 +11,7 @@ import {
   type ChatBackend,
   type Contact,
   Events,
+  type FilesBackend,
   type InMessage,
   type OwnPresenceView,
   type RoomOccupant,
@@ -17,6 +19,7 @@ import {
 } from './backend.ts';
 import { SLASH_COMMANDS } from './commands.ts';
 import { FakeTerminal } from './fake-terminal.ts';
+import { NodeTerminal } from './terminal.ts';
 
 class FakeBackend implements ChatBackend {
   readonly account = 'me@example.org';
@@ -29,7 +32,7 @@ class FakeBackend implements ChatBackend {
   connectError: unknown;
   nextId = 0;
   rooms: RoomsBackend | undefined = undefined;
-  files = undefined;
+  files: FilesBackend | undefined = undefined;
   history = undefined;
 
   on<K extends keyof BackendEvents>(event: K, l: (e: BackendEvents[K]) => void): () => void {
@@ -146,6 +149,7 @@ async function setup(o: { cols?: number; rows?: number; trust?: (pin: string) =>
       exited = c;
     },
     now: () => new Date(2026, 11, 2, 10, 30),
+    downloadDir: '/dl',
   });
   await app.start();
   await tick();
@@ -582,5 +586,224 @@ describe('confab chat', () => {
     await type('/help\r');
     const text = app.windows[0]!.entries.map((e) => e.text).join('\n');
     for (const c of SLASH_COMMANDS) assert.ok(text.includes(`/${c.name}`), c.name);
+  });
+});
+
+const ROOM = 'room@conference.example.org';
+
+/** A room backend with `occupants`, recording what is sent (to the room, and privately). */
+function fakeRooms(occupants: string[], sent: unknown[][]): RoomsBackend {
+  return {
+    join: async () => {},
+    leave: async () => {},
+    send: async (room, body) => {
+      sent.push(['room', room, body]);
+      return { id: `r${sent.length}` };
+    },
+    sendPrivate: async (room, nick, body) => {
+      sent.push(['private', room, nick, body]);
+      return { id: `p${sent.length}` };
+    },
+    setNick: async () => {},
+    setSubject: async () => {},
+    invite: async () => {},
+    kick: async () => {},
+    ban: async () => {},
+    occupants: () =>
+      occupants.map((nick) => ({
+        nick,
+        role: 'participant',
+        affiliation: 'none',
+        show: undefined,
+        status: undefined,
+        jid: undefined,
+      })),
+    subject: () => undefined,
+    ownNick: () => 'Romeo',
+    joined: () => [ROOM],
+  };
+}
+
+/** A files backend whose transfers the test drives: `progress` holds each one's callback. */
+function fakeFiles() {
+  const calls: unknown[][] = [];
+  const progress: ((done: number, total: number | undefined) => void)[] = [];
+  const finish: ((v: unknown) => void)[] = [];
+  const files: FilesBackend = {
+    upload: (path, onProgress) => {
+      calls.push(['upload', path]);
+      progress.push(onProgress);
+      return new Promise((r) => finish.push(r as (v: unknown) => void));
+    },
+    offer: async () => true,
+    offerSize: async (id) => (id === '1' ? 17_000 : undefined),
+    accept: (id, dir, onProgress) => {
+      calls.push(['accept', id, dir]);
+      progress.push(onProgress);
+      return new Promise((r) => finish.push(r as (v: unknown) => void));
+    },
+    decline: (id, condition) => {
+      calls.push(['decline', id, condition]);
+    },
+  };
+  return { files, calls, progress, finish };
+}
+
+describe('confab chat: private messages, file offers, progress, the terminal on exit', () => {
+  it('/msg NICK in a room opens a private window room/nick; both ways go through it', async () => {
+    const { app, backend, type, term } = await setup();
+    const sent: unknown[][] = [];
+    backend.rooms = fakeRooms(['Benvolio', 'Mercutio'], sent);
+    await type(`/join ${ROOM}\r`);
+    await type('/msg benvolio a word in private\r');
+    assert.deepEqual(sent, [['private', ROOM, 'Benvolio', 'a word in private']]);
+    assert.equal(app.current.kind, 'chat');
+    assert.equal(app.current.jid, `${ROOM}/Benvolio`);
+    assert.match(app.state().title, /^room@conference\.example\.org\/Benvolio \(private/);
+    assert.match(term.text(), /<Romeo> a word in private/);
+    await type('and more\r');
+    assert.deepEqual(sent[1], ['private', ROOM, 'Benvolio', 'and more']);
+    // Their answer lands in the same window, not in a chat with the room's bare JID.
+    await type('\u001b1');
+    backend.emit('message', msg({ from: `${ROOM}/Benvolio`, id: 'pm1', body: 'whispered back' }));
+    await type('');
+    const i = app.windows.findIndex((w) => w.jid === `${ROOM}/Benvolio`);
+    assert.ok(app.windows[i]!.entries.some((e) => e.text === 'whispered back'));
+    assert.equal(app.windows[i]!.unread, 1);
+    assert.equal(app.windows.filter((w) => w.kind === 'chat').length, 1);
+    // Outside a room a nick is no JID; in a room an unknown nick says so.
+    await type(`/win ${app.windows.findIndex((w) => w.kind === 'room') + 1}\r`);
+    await type('/msg Tybalt hi\r');
+    assert.match(term.text(), /nobody called Tybalt in room@/);
+    assert.equal(sent.length, 2);
+  });
+
+  it("shows a contact's file offer with name and size; /accept downloads with a percentage that updates", async () => {
+    const { backend, type, term } = await setup();
+    const f = fakeFiles();
+    backend.files = f.files;
+    backend.emit('offer', {
+      id: '1',
+      from: 'juliet@example.org/balcony',
+      url: 'http://x/abc/plan.txt',
+      name: 'plan\u001b[2J.txt',
+      desc: 'the plan',
+    });
+    await type('');
+    await type('\u001b2');
+    const screen = term.text();
+    assert.match(screen, /file offer 1/);
+    assert.match(screen, /plan\.txt, 17\.0 kB \(17000 bytes\)/);
+    assert.match(screen, /\/accept 1 saves it in \/dl/);
+    assert.doesNotMatch(screen, /\u001b|\[2J/, 'the escape in the name is gone');
+    await type('/accept\r');
+    assert.deepEqual(f.calls.at(-1), ['accept', '1', '/dl']);
+    f.progress[0]!(2500, 10_000);
+    await type('');
+    assert.match(term.text(), /downloading plan\.txt: 25% \(2500\/10000 bytes\)/);
+    f.progress[0]!(7500, 10_000);
+    await type('');
+    assert.match(term.text(), /downloading plan\.txt: 75% \(7500\/10000 bytes\)/);
+    assert.doesNotMatch(term.text(), /25%/);
+    f.finish[0]!({ path: '/dl/plan.txt', size: 10_000 });
+    await type('');
+    assert.match(term.text(), /Saved plan\.txt \(10\.0 kB \(10000 bytes\)\) as \/dl\/plan\.txt/);
+    assert.doesNotMatch(term.text(), /downloading/);
+    await type('/accept\r');
+    assert.match(term.text(), /no file offer is open/);
+  });
+
+  it("/decline refuses an offer; a stranger's offer is declined at once with a notice", async () => {
+    const { app, backend, type, term } = await setup();
+    const f = fakeFiles();
+    backend.files = f.files;
+    backend.emit('offer', {
+      id: '2',
+      from: 'juliet@example.org/balcony',
+      url: 'http://x/a',
+      name: 'a',
+      desc: undefined,
+    });
+    await type('\u001b2');
+    assert.match(term.text(), /a, size not announced/);
+    await type('/decline 2\r');
+    assert.deepEqual(f.calls.at(-1), ['decline', '2', 'not-acceptable']);
+    assert.match(term.text(), /Declined a from juliet/);
+    backend.emit('offer', {
+      id: '3',
+      from: 'tybalt@example.net/x',
+      url: 'http://x/b',
+      name: 'b',
+      desc: undefined,
+    });
+    await type('');
+    assert.deepEqual(f.calls.at(-1), ['decline', '3', 'not-acceptable']);
+    assert.equal(app.windows.filter((w) => w.jid.startsWith('tybalt')).length, 0, 'no window for a stranger');
+    await type('\u001b1');
+    assert.match(
+      term.text(),
+      /Declined the file b offered by tybalt@example\.net\/x: not one of\s+(│\s+)?your contacts/,
+    );
+  });
+
+  it('a bookmarked autojoin room leaves the console in front and says which window is whose', async () => {
+    const { app, backend, type, term } = await setup();
+    backend.rooms = fakeRooms(['Benvolio'], []);
+    backend.emit('room', { room: ROOM, event: 'autojoin', nick: 'Romeo' });
+    await type('');
+    assert.equal(app.active, 0, 'still on the console');
+    assert.match(
+      term.text(),
+      /Joining room@conference\.example\.org \(bookmarked, autojoin\):\s+(│\s+)?window 2, Alt-2 or \/win 2/,
+    );
+    await type('/msg Ben\t');
+    assert.equal(app.editor.text, '/msg Ben', 'no nicks outside a room');
+    app.editor.set('');
+    await type('\u001b2');
+    await type('/msg Ben\t');
+    assert.equal(app.editor.text, '/msg Benvolio ', 'a nick completes in the room');
+  });
+
+  it('/upload shows its progress as a percentage that updates', async () => {
+    const { backend, type, term } = await setup();
+    const f = fakeFiles();
+    backend.files = f.files;
+    await type('/upload /tmp/photo.jpg\r');
+    assert.deepEqual(f.calls[0], ['upload', '/tmp/photo.jpg']);
+    f.progress[0]!(0, 400);
+    await type('');
+    assert.match(term.text(), /uploading photo\.jpg: 0% \(0\/400 bytes\)/);
+    f.progress[0]!(100, 400);
+    await type('');
+    assert.match(term.text(), /uploading photo\.jpg: 25%/);
+    f.progress[0]!(400, 400);
+    await type('');
+    assert.match(term.text(), /uploading photo\.jpg: 100%/);
+    f.finish[0]!('https://up.example.org/photo.jpg');
+    await type('');
+    assert.match(term.text(), /Uploaded photo\.jpg: https:\/\/up\.example\.org\/photo\.jpg/);
+    assert.doesNotMatch(term.text(), /uploading/);
+  });
+
+  it('gives the terminal back when the process exits without stop() (a second SIGINT)', () => {
+    const written: string[] = [];
+    const raw: boolean[] = [];
+    const input = Object.assign(new PassThrough(), {
+      isTTY: true,
+      setRawMode: (m: boolean) => raw.push(m),
+    });
+    const t = new NodeTerminal(input, { write: (s: string) => written.push(s), columns: 80, rows: 24 });
+    const before = process.listeners('exit');
+    t.start();
+    const added = process.listeners('exit').filter((l) => !before.includes(l));
+    assert.equal(added.length, 1, 'one exit handler');
+    assert.match(written.join(''), /\u001b\[\?1049h/);
+    // What process.exit() does: run the 'exit' listeners.
+    (added[0] as () => void)();
+    assert.deepEqual(raw, [true, false]);
+    assert.match(written.at(-1) ?? '', /\u001b\[\?1049l/, 'left the alternate screen');
+    assert.match(written.at(-1) ?? '', /\u001b\[\?25h/, 'cursor shown');
+    assert.match(written.at(-1) ?? '', /\u001b\[\?2004l/, 'bracketed paste off');
+    assert.equal(process.listeners('exit').filter((l) => !before.includes(l)).length, 0);
   });
 });

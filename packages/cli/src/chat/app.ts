@@ -12,10 +12,13 @@
  * Typing (XEP-0085): `composing` when the user types into a chat window, `paused` after 5 s
  * without a key, `active` rides on the message. Mentions of our nick are highlighted and ring
  * the bell (BEL, written by us, never taken from remote text).
+ * File offers (XEP-0066 iq form) from contacts with a subscription wait in the sender's window
+ * for /accept (saved in the download dir, progress on the hint line) or /decline; anyone else's
+ * are refused (`not-acceptable`) before anything is fetched.
  */
 import { describeError } from '../exit.ts';
 import { sanitizeForTerminal } from '../sanitize.ts';
-import type { BackendEvents, ChatBackend, InMessage, Show } from './backend.ts';
+import type { BackendEvents, ChatBackend, FileOffer, InMessage, Show } from './backend.ts';
 import { findCommand, KEYS, SLASH_COMMANDS } from './commands.ts';
 import { type CompletionSource, candidates, commonPrefix } from './complete.ts';
 import { Editor } from './editor.ts';
@@ -47,6 +50,16 @@ export interface ChatAppOptions {
   ticker?: boolean;
   /** Seconds without a key before `paused` is sent. Default 5. */
   pausedAfter?: number;
+  /** Where `/accept` saves offered files (config.ts `downloadDirOf`); created when missing. */
+  downloadDir?: string | undefined;
+}
+
+/** A file offer shown to the user and not answered yet. */
+export interface PendingOffer {
+  offer: FileOffer;
+  /** The bare JID of the sender: its window. */
+  peer: string;
+  entry: Entry;
 }
 
 const MAX_ENTRIES = 2000;
@@ -82,6 +95,8 @@ export class ChatApp {
   /** Per window jid: our last sent message id (for /correct). */
   readonly #lastSent = new Map<string, { id: string; entry: Entry }>();
   readonly #presenceSeen = new Map<string, string>();
+  /** File offers waiting for /accept or /decline, by the backend's id. */
+  readonly offers = new Map<string, PendingOffer>();
   #status: BackendEvents['status'] = { state: 'offline' };
   #ask: { question: string; resolve: (answer: string) => void } | undefined;
   #completion: { start: number; list: string[]; index: number; suffix: string } | undefined;
@@ -101,6 +116,11 @@ export class ChatApp {
 
   #now(): Date {
     return this.#o.now?.() ?? new Date();
+  }
+
+  /** Now (the clock tests fix). */
+  at(): Date {
+    return this.#now();
   }
 
   /** Seconds since the last key: the library's auto-away reads this. */
@@ -341,6 +361,7 @@ export class ChatApp {
         if (i >= 0) this.add(i, entry);
       }),
       b.on('problem', (e) => this.error(clean(e.text), true)),
+      b.on('offer', (o) => this.#onOffer(o)),
       b.on('room', (e) => {
         const i = this.windowFor('room', e.room);
         if (e.event === 'autojoin') {
@@ -352,6 +373,80 @@ export class ChatApp {
         else this.scheduleRender();
       }),
     );
+  }
+
+  /**
+   * An XEP-0066 file offer: from a contact with a subscription it is shown in their window with
+   * its (safe) name and size, for /accept or /decline; anyone else's is refused at once
+   * (`not-acceptable`) with a line in the console, before anything is fetched.
+   */
+  #onOffer(o: FileOffer): void {
+    const files = this.backend.files;
+    if (!files) return;
+    const peer = bareOf(o.from);
+    const c = this.backend.contact(peer);
+    const name = clean(o.name);
+    if (!c || c.subscription === 'none') {
+      files.decline(o.id, 'not-acceptable');
+      this.info(`Declined the file ${name} offered by ${clean(o.from)}: not one of your contacts.`, true);
+      this.#markConsole();
+      return;
+    }
+    const dir = this.downloadDir;
+    const details = (size: string) =>
+      [
+        `${name}, ${size}`,
+        ...(o.desc ? [clean(o.desc)] : []),
+        `/accept ${o.id} saves it in ${dir}; /decline ${o.id} refuses it.`,
+      ].join('\n');
+    const entry: Entry = {
+      kind: 'notice',
+      at: this.#now(),
+      from: c.name ?? peer,
+      subject: `file offer ${o.id}`,
+      text: details('size unknown yet'),
+    };
+    this.offers.set(o.id, { offer: o, peer, entry });
+    this.add(this.windowFor('chat', peer), entry);
+    files.offerSize(o.id).then(
+      (size) => {
+        entry.text = details(size === undefined ? 'size not announced' : sizeText(size));
+        this.scheduleRender();
+      },
+      () => {
+        entry.text = details('size not announced');
+        this.scheduleRender();
+      },
+    );
+  }
+
+  /** Where /accept saves files. */
+  get downloadDir(): string {
+    return this.#o.downloadDir ?? 'Downloads';
+  }
+
+  /**
+   * The offer `/accept ID` or `/decline ID` means: that id, else the only one open in this
+   * window, else the only one open at all.
+   */
+  takeOffer(id: string | undefined): PendingOffer {
+    let p: PendingOffer | undefined;
+    if (id !== undefined) {
+      p = this.offers.get(id);
+      if (!p) throw new Error(`no open file offer ${id}`);
+    } else {
+      const all = [...this.offers.values()];
+      const here = all.filter(
+        (x) => this.current.kind === 'chat' && x.peer.toLowerCase() === this.current.jid.toLowerCase(),
+      );
+      const pick = here.length > 0 ? here : all;
+      if (pick.length === 0) throw new Error('no file offer is open');
+      if (pick.length > 1)
+        throw new Error(`which one? open offers: ${pick.map((x) => x.offer.id).join(', ')}`);
+      p = pick[0]!;
+    }
+    this.offers.delete(p.offer.id);
+    return p;
   }
 
   #markConsole(): void {
@@ -567,6 +662,10 @@ export class ChatApp {
       const subject = rooms?.subject(w.jid);
       title = `${w.jid}${subject ? ` — ${clean(subject)}` : ''}`;
       occupants = rooms?.occupants(w.jid).map((o) => ({ nick: o.nick, role: o.role, show: o.show }));
+    } else if (resourceOf(w.jid) !== undefined && this.#isRoom(bareOf(w.jid).toLowerCase())) {
+      // A private chat with a room occupant (XEP-0045 7.5): titled room/nick.
+      const typing = w.theirState === 'composing' ? ' — typing…' : '';
+      title = `${clean(w.jid)} (private, in ${clean(bareOf(w.jid))})${typing}`;
     } else {
       const c = this.backend.contact(w.jid);
       const pres = c ? `${showWord(c)}${c.status ? `: ${clean(c.status)}` : ''}` : '';
@@ -949,6 +1048,19 @@ function needRoom(app: ChatApp): string {
   return room;
 }
 
+/** "1.5 MB (1500000 bytes)". */
+function sizeText(n: number): string {
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = '';
+  for (const unit of units) {
+    if (v < 1000) break;
+    v /= 1000;
+    u = unit;
+  }
+  return u === '' ? `${n} bytes` : `${v.toFixed(1)} ${u} (${n} bytes)`;
+}
+
 const SHOWS = new Set(['online', 'chat', 'away', 'xa', 'dnd', 'invisible']);
 
 /** "42% (4200/10000 bytes)", or the bytes alone when the total is unknown. */
@@ -962,7 +1074,20 @@ function progress(done: number, total: number | undefined): string {
 export const HANDLERS: Record<string, Handler> = {
   msg(app, args) {
     const [to] = words(args);
-    if (!to) throw new Error('usage: /msg JID [TEXT]');
+    if (!to) throw new Error('usage: /msg JID|NICK [TEXT]');
+    const room = app.currentRoom();
+    if (room !== undefined && !to.includes('@')) {
+      // An occupant of this room: a private window room/nick (XEP-0045 7.5).
+      const occupants = app.backend.rooms?.occupants(room) ?? [];
+      const nick =
+        occupants.find((o) => o.nick === to)?.nick ??
+        occupants.find((o) => o.nick.toLowerCase() === to.toLowerCase())?.nick;
+      if (nick === undefined) throw new Error(`nobody called ${to} in ${room}`);
+      app.switchTo(app.windowFor('chat', `${room}/${nick}`));
+      const text = rest(args, 1);
+      if (text !== '') return app.say(text);
+      return;
+    }
     const target = needJid(app, to, '/msg JID');
     const bare = bareOf(target);
     const isRoomPm = app.backend.rooms?.joined().some((r) => r.toLowerCase() === bare.toLowerCase()) ?? false;
@@ -1143,6 +1268,39 @@ export const HANDLERS: Record<string, Handler> = {
     });
     app.hint = undefined;
     app.info(ok ? `${target} accepted ${name}.` : `${target} refused ${name}.`);
+  },
+  async accept(app, args) {
+    const files = app.backend.files;
+    if (!files) throw new Error('file offers are not available yet in this build');
+    const { offer, peer } = app.takeOffer(words(args)[0]);
+    const name = clean(offer.name);
+    const dir = app.downloadDir;
+    const i = app.windowFor('chat', peer);
+    app.add(i, { kind: 'info', at: app.at(), text: `Downloading ${name} from ${clean(offer.from)}...` });
+    try {
+      const r = await files.accept(offer.id, dir, (done, total) => {
+        app.hint = `downloading ${name}: ${progress(done, total)}`;
+        app.scheduleRender();
+      });
+      app.add(app.windowFor('chat', peer), {
+        kind: 'info',
+        at: app.at(),
+        text: `Saved ${name} (${sizeText(r.size)}) as ${clean(r.path)}`,
+      });
+    } finally {
+      app.hint = undefined;
+    }
+  },
+  decline(app, args) {
+    const files = app.backend.files;
+    if (!files) throw new Error('file offers are not available yet in this build');
+    const { offer, peer } = app.takeOffer(words(args)[0]);
+    files.decline(offer.id, 'not-acceptable');
+    app.add(app.windowFor('chat', peer), {
+      kind: 'info',
+      at: app.at(),
+      text: `Declined ${clean(offer.name)} from ${clean(offer.from)}.`,
+    });
   },
   async history(app, args) {
     const h = app.backend.history;

@@ -92,6 +92,20 @@ export interface BackendEvents {
   problem: { text: string };
   /** A room's state changed (occupants, subject, our nick); `room` is the bare room JID. */
   room: { room: string; event: string; text?: string | undefined; nick?: string | undefined };
+  /** A file offered to us (XEP-0066 iq form); answer it with `files.accept` or `files.decline`. */
+  offer: FileOffer;
+}
+
+/** An inbound XEP-0066 iq offer: nothing is fetched unless the user accepts it. */
+export interface FileOffer {
+  /** Ours, to answer it by. */
+  id: string;
+  /** The sender's full JID. */
+  from: string;
+  url: string;
+  /** The URL's last path segment made safe (no separators, leading dots, controls). */
+  name: string;
+  desc: string | undefined;
 }
 
 export interface OwnPresenceView {
@@ -133,6 +147,19 @@ export interface FilesBackend {
     to: string,
     onProgress: (done: number, total: number | undefined) => void,
   ): Promise<boolean>;
+  /**
+   * Its size in bytes, when the sender's server says (an HTTP HEAD; XEP-0066 offers announce
+   * none). Only asked for offers from contacts: a stranger learns nothing about us.
+   */
+  offerSize(id: string): Promise<number | undefined>;
+  /** Fetches offer `id` into a new file in `dir` (created if missing, never overwriting) and answers the sender. */
+  accept(
+    id: string,
+    dir: string,
+    onProgress: (done: number, total: number | undefined) => void,
+  ): Promise<{ path: string; size: number }>;
+  /** Refuses offer `id` (`not-acceptable` by default, XEP-0066 3.2). */
+  decline(id: string, condition?: string): void;
 }
 
 /** History (the CLI's store), where it exists. */

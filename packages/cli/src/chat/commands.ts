@@ -5,8 +5,8 @@
  * every entry has one).
  */
 
-/** What tab completion offers for an argument. */
-export type Completion = 'jid' | 'room' | 'nick' | 'show' | 'file' | 'command' | 'window' | 'none';
+/** What tab completion offers for an argument (`peer`: a JID, or in a room a nick too). */
+export type Completion = 'jid' | 'peer' | 'room' | 'nick' | 'show' | 'file' | 'command' | 'window' | 'none';
 
 export interface SlashCommand {
   readonly name: string;
@@ -20,9 +20,9 @@ export interface SlashCommand {
 export const SLASH_COMMANDS: readonly SlashCommand[] = [
   {
     name: 'msg',
-    args: 'JID [TEXT]',
-    summary: 'Open a chat with JID (and send TEXT)',
-    complete: ['jid', 'none'],
+    args: 'JID|NICK [TEXT]',
+    summary: 'Open a chat with JID, or in a room a private one with NICK (and send TEXT)',
+    complete: ['peer', 'none'],
   },
   {
     name: 'me',
@@ -103,6 +103,13 @@ export const SLASH_COMMANDS: readonly SlashCommand[] = [
     complete: ['file'],
   },
   { name: 'offer', args: 'FILE [JID]', summary: 'Offer FILE directly (XEP-0066)', complete: ['file', 'jid'] },
+  {
+    name: 'accept',
+    args: '[ID]',
+    summary: 'Accept a file offer (XEP-0066): saved in $XDG_DOWNLOAD_DIR or ~/Downloads',
+    complete: ['none'],
+  },
+  { name: 'decline', args: '[ID]', summary: 'Refuse a file offer', complete: ['none'] },
   {
     name: 'history',
     args: '[N]',

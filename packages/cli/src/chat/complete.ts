@@ -57,6 +57,8 @@ function ofKind(kind: Completion | undefined, src: CompletionSource, word: strin
   switch (kind) {
     case 'jid':
       return [...new Set([...src.jids(), ...src.rooms()])];
+    case 'peer':
+      return [...new Set([...src.nicks(), ...src.jids(), ...src.rooms()])];
     case 'room':
       return src.rooms();
     case 'nick':

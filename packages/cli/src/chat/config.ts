@@ -4,6 +4,8 @@
  * account.ts (`loadConfig`, `accountKey`, `saveConfig`: mode 0600, temporary file and rename),
  * keeping every other field as it was.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { type AccountConfig, accountKey, loadConfig, saveConfig } from '../account.ts';
 import type { Io } from '../output.ts';
 
@@ -19,4 +21,14 @@ export async function updateAccountConfig(
   const accounts = { ...(config.accounts ?? {}) };
   accounts[key] = { ...(accounts[key] ?? {}), ...patch };
   return saveConfig(path, env, { ...config, accounts });
+}
+
+/**
+ * Where `/accept` puts offered files: `$XDG_DOWNLOAD_DIR` (the xdg-user-dirs name; an absolute
+ * path, as for the other XDG variables), else `~/Downloads`.
+ */
+export function downloadDirOf(env: Io['env']): string {
+  const dir = env.XDG_DOWNLOAD_DIR;
+  if (dir?.startsWith('/')) return dir;
+  return join(env.HOME || homedir(), 'Downloads');
 }

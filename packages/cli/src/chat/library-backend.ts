@@ -11,7 +11,20 @@
  * (XEP-0363 upload, XEP-0066 offers with the one-file server), the history and the durable
  * session state through the CLI's SQLite store (store/attach.ts) when a data dir is given.
  */
-import { type Client, createClient, fileSource, StanzaError, TlsCertificateError } from 'confab';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
+import {
+  type Client,
+  createClient,
+  fileNameFromUrl,
+  fileSource,
+  type OobOffer,
+  StanzaError,
+  TlsCertificateError,
+} from 'confab';
 import type { ResolvedAccount } from '../account.ts';
 import { vcardFields } from '../library.ts';
 import { type AccountStorage, openAccountStorage } from '../store/attach.ts';
@@ -59,6 +72,9 @@ export class LibraryBackend implements ChatBackend {
   readonly files: FilesBackend;
   readonly history: HistoryBackend;
   #storage: AccountStorage | undefined;
+  /** Inbound file offers waiting for the user's answer, by our id. */
+  readonly #offers = new Map<string, OobOffer>();
+  #offerSeq = 0;
   #recorded: CliHistory | undefined;
 
   constructor(o: LibraryBackendOptions) {
@@ -111,6 +127,23 @@ export class LibraryBackend implements ChatBackend {
           if (err instanceof StanzaError && err.condition === 'not-acceptable') return false;
           throw err;
         }
+      },
+      offerSize: async (id) => {
+        const o = this.#offers.get(id);
+        return o ? headSize(o.url, this.#o.account.ca) : undefined;
+      },
+      accept: async (id, dir, onProgress) => {
+        const o = this.#offers.get(id);
+        if (!o || o.answered) throw new Error('that offer is no longer open');
+        this.#offers.delete(id);
+        await mkdir(dir, { recursive: true });
+        const r = await o.accept({ dir, onProgress: (p) => onProgress(p.transferred, p.total) });
+        return { path: r.path ?? '', size: r.size };
+      },
+      decline: (id, condition) => {
+        const o = this.#offers.get(id);
+        this.#offers.delete(id);
+        o?.reject(condition ?? 'not-acceptable');
       },
     };
   }
@@ -227,6 +260,14 @@ export class LibraryBackend implements ChatBackend {
     msgs.on('correction', (e) => {
       if (e.verified && e.body !== undefined)
         ev.emit('correction', { id: e.id, from: e.message.from, body: e.body });
+    });
+    // File offers (XEP-0066 iq form): the app decides (strangers are refused there). The library
+    // refuses one nobody answers within its decision timeout, and drops them when the stream ends.
+    client.files.on('offer', (o) => {
+      const id = String(++this.#offerSeq);
+      this.#offers.set(id, o);
+      if (this.#offers.size > 100) this.#offers.delete(this.#offers.keys().next().value!);
+      ev.emit('offer', { id, from: o.from, url: o.url, name: fileNameFromUrl(o.url, 'file'), desc: o.desc });
     });
     // Direct (XEP-0249) and mediated (XEP-0045 7.8.2) invitations, both from the MUC feature.
     client.muc.on('invite', (e) =>
@@ -421,4 +462,40 @@ function flatten(v: Record<string, unknown>, prefix = ''): Record<string, string
     } else out[key] = String(val);
   }
   return out;
+}
+
+/**
+ * The size an HTTP server announces for `url` (a HEAD request, 5 s at most), or undefined. http
+ * and https only; https trusts the system's CAs plus the account's `--ca`.
+ */
+function headSize(url: string, caFile: string | undefined): Promise<number | undefined> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.resolve(undefined);
+  let ca: string[] | undefined;
+  try {
+    ca = caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : undefined;
+  } catch {
+    ca = undefined;
+  }
+  return new Promise((resolve) => {
+    const lib = u.protocol === 'https:' ? https : http;
+    const req = lib.request(
+      u,
+      { method: 'HEAD', agent: false, timeout: 5000, ...(ca ? { ca } : {}) },
+      (res) => {
+        res.resume();
+        const n = Number(res.headers['content-length']);
+        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+        resolve(ok && Number.isSafeInteger(n) && n >= 0 ? n : undefined);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
 }

@@ -11,7 +11,7 @@ import { colorEnabled } from '../output.ts';
 import { dataDirOf } from '../store/paths.ts';
 import type { chat } from '../table-chat.ts';
 import { ChatApp } from './app.ts';
-import { updateAccountConfig } from './config.ts';
+import { downloadDirOf, updateAccountConfig } from './config.ts';
 import { LibraryBackend } from './library-backend.ts';
 import { NodeTerminal } from './terminal.ts';
 
@@ -92,6 +92,7 @@ export async function run(ctx: CommandContext<typeof chat>): Promise<number> {
       backend.pin(pin);
     },
     onExit: exit,
+    downloadDir: downloadDirOf(io.env),
   });
   const onAbort = () => void app?.quit();
   ctx.signal.addEventListener('abort', onAbort, { once: true });

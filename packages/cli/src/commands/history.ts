@@ -2,7 +2,8 @@
  * `confab history JID [--search TEXT] [--limit N] [--sync]` (issue 7, "Storage"): the local
  * history (store/history.ts) of the conversation with JID. Without --sync it needs no password
  * and no network: only the account's JID, to know whose history to read. --sync logs in first
- * and catches up from the archive (store/sync.ts, XEP-0313).
+ * and catches up from the archive (store/sync.ts, XEP-0313): for a room (disco#info says so), from
+ * the room's own archive, without joining it.
  */
 import { existsSync } from 'node:fs';
 import { resolveAccount } from '../account.ts';
@@ -68,7 +69,11 @@ export async function run(ctx: CommandContext<typeof history>): Promise<number> 
         return;
       }
       const r = await session.history.sync(peer, ctx.signal);
-      if (!r.supported)
+      if (!r.supported && r.room)
+        ctx.out.note(
+          `confab: the room ${peer} keeps no message archive (XEP-0313): showing the local history only`,
+        );
+      else if (!r.supported)
         ctx.out.note(
           `confab: the server keeps no message archive (XEP-0313) for ${session.jid}: showing the local history only`,
         );

@@ -10,7 +10,7 @@ import { CliError } from '../exit.ts';
 import { type Io, Output } from '../output.ts';
 import type { CliSession } from '../session.ts';
 import type { CliRooms, ConfigField, JoinedRoom, JoinRequest, RoomEventView } from '../session-rooms.ts';
-import type { create, say } from '../table-rooms.ts';
+import type { create, invite, say } from '../table-rooms.ts';
 import {
   checkRoom,
   configValues,
@@ -20,6 +20,7 @@ import {
   roomEventLine,
   roomListLine,
   runCreate,
+  runInvite,
   runSay,
 } from './rooms.ts';
 
@@ -69,6 +70,14 @@ describe('room events: plain lines and JSON', () => {
       '* Romeo is now known as Montague',
     );
     assert.equal(roomEventLine({ ...base, type: 'private', body: 'psst' }, plain), '<Romeo> (private) psst');
+    assert.equal(
+      roomEventLine({ ...base, type: 'correction', body: 'window\u001b[2J', replace: 'bad1' }, plain),
+      '<Romeo> (corrected) window',
+    );
+    assert.equal(
+      roomEventLine({ ...base, type: 'retraction', retract: 'bad1' }, plain),
+      '* Romeo retracted a message',
+    );
     assert.equal(
       roomEventLine(
         { type: 'exit', room: ROOM, reason: 'destroyed', text: 'bye', alternate: 'new@c.example' },
@@ -334,5 +343,52 @@ describe('say and create handlers', () => {
       },
     );
     await assert.rejects(runCreate(c2), (e: unknown) => e instanceof CliError && e.exitCode === 1);
+  });
+});
+
+describe('invite handler', () => {
+  it('--room-password: a direct invitation carries it; --mediated joins with it', async () => {
+    const direct: unknown[][] = [];
+    const { ctx, stdout } = ctxFor(
+      {} as typeof invite,
+      { ROOM, JID: 'romeo@example.net' },
+      { reason: 'Dinner', mediated: false, 'room-password': 'nurse' },
+      {
+        inviteDirect: async (...a: unknown[]) => {
+          direct.push(a);
+        },
+      },
+    );
+    assert.equal(await runInvite(ctx), 0);
+    assert.deepEqual(direct, [[ROOM, 'romeo@example.net', 'Dinner', 'nurse']]);
+    const result = JSON.parse(stdout());
+    assert.equal(result.kind, 'direct');
+    assert.equal(result.password, undefined, 'the password is not echoed');
+
+    const log: string[] = [];
+    let req: JoinRequest | undefined;
+    const { ctx: c2 } = ctxFor(
+      {} as typeof invite,
+      { ROOM, JID: 'romeo@example.net' },
+      { reason: undefined, mediated: true, 'room-password': 'nurse' },
+      {
+        join: async (_room, r) => {
+          req = r;
+          return fakeRoom({
+            log,
+            invite: async (jid, reason) => {
+              log.push(`invite ${jid} ${reason ?? ''}`);
+            },
+          });
+        },
+        inviteDirect: async () => {
+          throw new Error('not direct');
+        },
+      },
+    );
+    assert.equal(await runInvite(c2), 0);
+    assert.equal(req?.password, 'nurse');
+    assert.equal(req?.create, 'never');
+    assert.deepEqual(log, ['invite romeo@example.net ', 'leave']);
   });
 });

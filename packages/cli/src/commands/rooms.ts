@@ -110,6 +110,12 @@ export function roomEventLine(e: RoomEventView, out: Pick<Output, 'style'>): str
       if (me !== undefined) return `${when}${star} ${remote(me, true)}`;
       return `${when}${out.style.bold(`<${nick}>`)} ${remote(e.body, true)}`;
     }
+    case 'correction': {
+      const when = e.delay ? `${out.style.dim(`[${e.delay.toISOString()}]`)} ` : '';
+      return `${when}${out.style.bold(`<${nick}>`)} ${out.style.dim('(corrected)')} ${remote(e.body, true)}`;
+    }
+    case 'retraction':
+      return `${star} ${nick} retracted a message`;
     case 'notice':
       return `${star} ${remote(e.room)}: ${remote(e.body, true)}${e.statuses ? ` [${e.statuses.join(' ')}]` : ''}`;
     case 'private':
@@ -257,11 +263,14 @@ export async function runInvite(ctx: CommandContext<typeof invite>): Promise<num
   const room = checkRoom(ctx.args.ROOM, 'invite');
   const who = checkJid(ctx.args.JID, 'invite');
   const reason = ctx.options.reason;
+  const password = ctx.options['room-password'];
   return withSession(ctx, {}, async (s) => {
     if (ctx.options.mediated) {
+      // XEP-0045 7.8.2: the room puts its password into the invitation it forwards; ours is
+      // the one to get in with.
       const r = await s.rooms.join(room, {
         nicks: nicksFor([], s.jid, 'invite'),
-        password: undefined,
+        password,
         history: 0,
         create: 'never',
       });
@@ -271,7 +280,7 @@ export async function runInvite(ctx: CommandContext<typeof invite>): Promise<num
         await r.leave();
       }
     } else {
-      await s.rooms.inviteDirect(room, who, reason);
+      await s.rooms.inviteDirect(room, who, reason, password);
     }
     if (ctx.out.json)
       ctx.out.event('result', {

@@ -17,7 +17,7 @@
  *
  * Recording never disturbs the session: a failing write is reported through `onError` once.
  */
-import type { Client, Element, Message } from 'confab';
+import type { Client, Element, Message, Room } from 'confab';
 import { bare } from 'confab';
 import type { History, HistoryInput, Via } from './history.ts';
 
@@ -59,6 +59,15 @@ function safeBare(j: string): string {
     return bare(j as Parameters<typeof bare>[0]);
   } catch {
     return j;
+  }
+}
+
+/** The client's group chat, unless it was made without features. */
+function mucOf(client: Client): Client['muc'] | undefined {
+  try {
+    return client.muc;
+  } catch {
+    return undefined;
   }
 }
 
@@ -133,6 +142,46 @@ export function recordSession(client: Client, o: RecorderOptions): () => void {
       write({ account, ...place(m), ...fieldsOf(m), via: VIA[m.source], retract: e.id });
     }),
   );
+  // Room traffic never reaches client 'message' (the MUC feature takes it): each room we join
+  // is recorded from its own events, live and archive copies alike (history de-duplicates by
+  // the room's stanza-id), once per room object however often it rejoins.
+  const wired = new WeakSet<Room>();
+  const wireRoom = (room: Room) => {
+    if (wired.has(room)) return;
+    wired.add(room);
+    offs.push(
+      room.on('message', (g) => {
+        const m = g.message;
+        if (m.body === undefined) return;
+        write({ account, ...place(m), ...fieldsOf(m), via: VIA[m.source] });
+      }),
+      room.on('correction', (c) => {
+        const m = c.message;
+        write({
+          account,
+          ...place(m),
+          ...fieldsOf(m),
+          via: VIA[m.source],
+          replace: c.replaces,
+          body: c.body,
+        });
+      }),
+      room.on('retraction', (r) => {
+        const m = r.message;
+        write({ account, ...place(m), ...fieldsOf(m), via: VIA[m.source], retract: r.retracts });
+      }),
+      room.on('private', (pm) => {
+        const m = pm.message;
+        if (m.body === undefined) return;
+        write({ account, ...place(m), ...fieldsOf(m), via: VIA[m.source] });
+      }),
+    );
+  };
+  const muc = mucOf(client);
+  if (muc) {
+    for (const r of muc.joined()) wireRoom(r);
+    offs.push(muc.on('joined', wireRoom));
+  }
   offs.push(
     client.on('stanzaOut', (el) => {
       if (el.name !== 'message') return;

@@ -22,6 +22,7 @@ import { ftsQuery, History, type HistoryInput } from './history.ts';
 import { databasePath, dataDirOf } from './paths.ts';
 import { outgoing, recordSession } from './recorder.ts';
 import { acquireLease, releaseLease, SqliteStore } from './store.ts';
+import { ROOM_FIRST_SYNC, syncConversation } from './sync.ts';
 
 const ME = 'juliet@capulet.lit';
 const ROMEO = 'romeo@montague.lit';
@@ -463,6 +464,63 @@ describe('history: sync positions', () => {
     h.clearSyncPosition(ME, ROMEO);
     assert.equal(h.syncPosition(ME, ROMEO), undefined);
     assert.equal(h.syncPosition(ME, 'nurse@capulet.lit'), 'b1');
+  });
+});
+
+describe("history --sync of a room (the room's own archive)", () => {
+  const ROOM = 'coven@chat.shakespeare.lit';
+  /** A client whose disco says ROOM is a room (with `mam`), and whose archive pages are scripted. */
+  function fakeClient(o: { mam: boolean; pages: (q: Record<string, unknown>) => Array<{ ids: string[] }> }) {
+    const queries: Record<string, unknown>[] = [];
+    const client = {
+      disco: {
+        info: async (to: string) => {
+          if (to !== ROOM) throw Object.assign(new Error('no'), { code: 'ERR_STANZA' });
+          return {
+            identities: [{ category: 'conference', type: 'text' }],
+            features: ['http://jabber.org/protocol/muc', ...(o.mam ? ['urn:xmpp:mam:2'] : [])],
+          };
+        },
+      },
+      mam: {
+        supported: true,
+        catchUp: async () => ({ count: 0 }),
+        async *pages(q: Record<string, unknown>) {
+          queries.push(q);
+          for (const p of o.pages(q))
+            yield { results: p.ids.map((id) => ({ id })), last: p.ids.at(-1), complete: false };
+        },
+      },
+    } as unknown as Client;
+    return { client, queries };
+  }
+
+  it('asks the room (archive = room): the newest messages first, then forward from the position', async () => {
+    const h = new History(memory());
+    const { client, queries } = fakeClient({
+      mam: true,
+      pages: (q) => (q.before === '' ? [{ ids: ['r3', 'r4'] }, { ids: ['r1', 'r2'] }] : [{ ids: ['r5'] }]),
+    });
+    const first = await syncConversation(client, h, ME, ROOM);
+    assert.deepEqual(queries[0], { archive: ROOM, before: '', limit: ROOM_FIRST_SYNC, signal: undefined });
+    assert.equal(first.room, true);
+    assert.equal(first.fetched, 4);
+    assert.equal(h.syncPosition(ME, ROOM), 'r4', 'the newest of the newest page');
+    await syncConversation(client, h, ME, ROOM);
+    assert.deepEqual(queries[1], { archive: ROOM, after: 'r4', signal: undefined });
+    assert.equal(h.syncPosition(ME, ROOM), 'r5');
+  });
+
+  it('a room without an archive: nothing asked, supported false; a contact keeps the 1:1 path', async () => {
+    const h = new History(memory());
+    const { client, queries } = fakeClient({ mam: false, pages: () => [] });
+    const r = await syncConversation(client, h, ME, ROOM);
+    assert.deepEqual(r, { supported: false, room: true, fetched: 0, added: 0 });
+    assert.equal(queries.length, 0);
+    await syncConversation(client, h, ME, ROMEO);
+    assert.equal(queries.length, 1);
+    assert.equal(queries[0]?.with, ROMEO, 'our own archive, with the contact');
+    assert.equal(queries[0]?.archive, undefined);
   });
 });
 

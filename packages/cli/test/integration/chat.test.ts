@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +19,7 @@ import {
   type ServerInfo,
 } from '../../../../testbed/harness.ts';
 import { startProsody, type TestServer } from '../../../../testbed/index.ts';
-import { type Client, createClient, type Message } from '../../../confab/src/index.ts';
+import { type Client, createClient, type Message, StanzaError } from '../../../confab/src/index.ts';
 import { build, ROOT } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -69,13 +70,24 @@ class Pane {
       `cd ${q(ROOT)} && env -i ${Object.entries(vars)
         .map(([k, v]) => q(`${k}=${v}`))
         .join(' ')} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; ` +
-      `echo "[confab exited $?]"; sleep 600`;
+      // Whether the pane's terminal is back in cooked mode (canonical input) once confab is gone.
+      `echo "[confab exited $?]"; stty -a | grep -q ' icanon' && echo '[tty cooked]' || echo '[tty raw]'; sleep 600`;
     await this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', 'main', cmd);
     await this.tmux('set-option', '-g', 'set-clipboard', 'on');
   }
 
   screen(): Promise<string> {
     return this.tmux('capture-pane', '-p', '-t', 'main');
+  }
+
+  /** The screen with its attributes as SGR sequences (`capture-pane -e`). */
+  styled(): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-e', '-t', 'main');
+  }
+
+  /** A tmux format of the pane (`#{window_bell_flag}`, `#{alternate_on}`...). */
+  async format(f: string): Promise<string> {
+    return (await this.tmux('display-message', '-p', '-t', 'main', f)).trim();
   }
 
   /** Resolves with the screen once it matches `pattern`; fails with the screen after `ms`. */
@@ -617,6 +629,189 @@ describe('confab chat rooms, files and history (Prosody)', () => {
     } finally {
       await pane.stop();
       await b.disconnect();
+    }
+  });
+});
+
+for (const server of [
+  { name: 'Prosody', info: prosody },
+  { name: 'ejabberd', info: ejabberd },
+]) {
+  describe(`confab chat private messages and mentions in a room on ${server.name}`, () => {
+    it('a mention is highlighted and rings the bell; a private message opens room/nick, answered privately', async () => {
+      const s = server.info();
+      const [a, bAcc] = await Promise.all([freshAccount(s, 'pma'), freshAccount(s, 'pmb')]);
+      const b = libClient(s, bAcc);
+      await b.connect();
+      const room = `capulet${Date.now().toString(36)}@${s.muc}`;
+      const pane = new Pane();
+      try {
+        const { args, env } = chatArgs(s, a, ['--resource', 'Home']);
+        await pane.start(args, env);
+        await pane.waitFor(/\[online\]/);
+        await pane.line(`/join ${room}/Romeo`);
+        await pane.waitFor(/Joined as Romeo/);
+        const bRoom = await b.muc.join(room, { nick: 'Benvolio' });
+        await pane.waitFor(/Benvolio joined/);
+
+        // A message without our nick: no bell. With it: highlighted, and the bell rings.
+        await bRoom.send('the day is hot');
+        await pane.waitFor(/<Benvolio> the day is hot/);
+        assert.equal(await pane.format('#{window_bell_flag}'), '0', 'no bell without a mention');
+        await bRoom.send('where is Romeo?');
+        await pane.waitFor(/<Benvolio> where is Romeo\?/);
+        const styled = (await pane.styled()).split('\n').find((l) => l.includes('where is Romeo?')) ?? '';
+        assert.match(styled, /\u001b\[[0-9;]*48;5;52[0-9;]*m[^\n]*where is Romeo\?/, 'highlighted');
+        assert.doesNotMatch(
+          (await pane.styled()).split('\n').find((l) => l.includes('the day is hot')) ?? '',
+          /48;5;52/,
+          'only the mention is highlighted',
+        );
+        const deadline = Date.now() + 5000;
+        while ((await pane.format('#{window_bell_flag}')) !== '1' && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await pane.format('#{window_bell_flag}'), '1', 'the bell rang');
+
+        // Benvolio whispers: a window of its own, titled room/nick.
+        const whispers: string[] = [];
+        bRoom.on('private', (m) => {
+          if (m.nick === 'Romeo' && m.body) whispers.push(m.body);
+        });
+        await bRoom.sendPrivate('Romeo', 'psst, a word');
+        const act = await pane.waitFor(/\[Act: (\d+)\]/);
+        const n = /\[Act: (\d+)\]/.exec(act)![1]!;
+        await pane.line(`/win ${n}`);
+        await pane.waitFor(new RegExp(`^ ${room.replace(/\./g, '\\.')}/Benvolio \\(private`, 'm'));
+        await pane.waitFor(/<Benvolio> psst, a word/);
+        await pane.line('meet me at the orchard');
+        await pane.waitFor(/<Romeo> meet me at the orchard/);
+        // And from the room window: /msg NICK TEXT.
+        await pane.press('M-2');
+        await pane.waitFor(/Occupants \(2\)/);
+        await pane.line('/msg Benvolio and bring a torch');
+        await pane.waitFor(/<Romeo> and bring a torch/);
+        const until = Date.now() + 10_000;
+        while (whispers.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(whispers, ['meet me at the orchard', 'and bring a torch']);
+        // Private, not said to the room: one private window, nothing of it in the room.
+        await pane.press('M-2');
+        assert.doesNotMatch(await pane.waitFor(/Occupants/), /orchard|torch/);
+        await pane.line('/quit');
+        await pane.waitFor(/\[confab exited 0\]/);
+      } finally {
+        await pane.stop();
+        await b.disconnect();
+      }
+    });
+  });
+}
+
+describe('confab chat file offers and signals (Prosody)', () => {
+  it("shows a contact's offer with name and size, /accept saves it, /decline refuses; a stranger is declined", async () => {
+    const s = prosody();
+    const [a, bAcc, cAcc] = await Promise.all([
+      freshAccount(s, 'offa'),
+      freshAccount(s, 'offb'),
+      freshAccount(s, 'offc'),
+    ]);
+    const b = libClient(s, bAcc);
+    const c = libClient(s, cAcc);
+    await Promise.all([b.connect(), c.connect()]);
+    const dir = mkdtempSync(join(tmpdir(), 'confab-chat-offer-'));
+    const file = join(dir, 'balcony.txt');
+    writeFileSync(file, 'but soft, what light\n'.repeat(500));
+    const pane = new Pane();
+    const downloads = join(pane.home, 'dl', 'inbox');
+    try {
+      const { args, env } = chatArgs(s, a, ['--resource', 'Home']);
+      await pane.start(args, { ...env, XDG_DOWNLOAD_DIR: downloads });
+      await befriend(pane, b, a, bAcc);
+
+      const accepted = b.files.offerFile(`${a.jid}/Home`, file, { timeout: 60_000 });
+      await pane.waitFor(/\[Act: 2\]/);
+      await pane.press('M-2');
+      await pane.waitFor(/file offer 1/);
+      await pane.waitFor(/balcony\.txt, 10\.5 kB \(10500 bytes\)/);
+      await pane.waitFor(new RegExp(`/accept 1 saves it in ${downloads.replace(/\./g, '\\.')}`));
+      await pane.line('/accept');
+      const r = await accepted;
+      assert.equal(r.status, 'accepted');
+      const saved = join(downloads, 'balcony.txt');
+      await pane.waitFor(/Saved balcony\.txt \(10\.5 kB \(10500 bytes\)\) as/);
+      assert.equal(readFileSync(saved, 'utf8'), readFileSync(file, 'utf8'));
+
+      const refused = b.files.offerFile(`${a.jid}/Home`, file, { timeout: 60_000 }).then(
+        () => 'accepted',
+        (err: unknown) => (err instanceof StanzaError ? err.condition : String(err)),
+      );
+      await pane.waitFor(/file offer 2/);
+      await pane.line('/decline');
+      assert.equal(await refused, 'not-acceptable');
+      await pane.waitFor(/Declined balcony\.txt from offb/);
+
+      // c is no contact: refused at once, a line in the console.
+      const stranger = await c.files.offerFile(`${a.jid}/Home`, file, { timeout: 60_000 }).then(
+        () => 'accepted',
+        (err: unknown) => (err instanceof StanzaError ? err.condition : String(err)),
+      );
+      assert.equal(stranger, 'not-acceptable');
+      await pane.press('M-1');
+      await pane.waitFor(
+        /Declined the file balcony\.txt offered by offc\S*: not[\s│]+one[\s│]+of[\s│]+your[\s│]+contacts/,
+      );
+      await pane.line('/quit');
+      await pane.waitFor(/\[confab exited 0\]/);
+    } finally {
+      await pane.stop();
+      await Promise.all([b.disconnect(), c.disconnect()]);
+    }
+  });
+
+  it('a second SIGINT, while the first still goes offline, exits with the terminal restored', async () => {
+    const s = prosody();
+    const a = await freshAccount(s, 'siga');
+    // A TCP relay to the server that the test can freeze: then going offline (the first SIGINT)
+    // waits for a server that no longer answers, and the second SIGINT comes in meanwhile.
+    let frozen = false;
+    const relay = createServer((sock) => {
+      const up = connect(s.ports.c2s, s.host);
+      sock.on('data', (d) => {
+        if (!frozen) up.write(d);
+      });
+      up.on('data', (d) => {
+        if (!frozen) sock.write(d);
+      });
+      sock.on('error', () => up.destroy());
+      up.on('error', () => sock.destroy());
+      sock.on('close', () => up.destroy());
+      up.on('close', () => sock.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const port = (relay.address() as AddressInfo).port;
+    const pane = new Pane();
+    try {
+      const { args, env } = chatArgs({ ...s, host: '127.0.0.1', ports: { ...s.ports, c2s: port } }, a, [
+        '--resource',
+        'Home',
+      ]);
+      await pane.start(args, env);
+      await pane.waitFor(/\[online\]/);
+      assert.equal(await pane.format('#{alternate_on}'), '1', 'the chat is on the alternate screen');
+      const { stdout } = await run('pgrep', ['-P', String(await pane.panePid()), '-f', 'confab.js']);
+      const pid = Number(stdout.trim().split('\n')[0]);
+      frozen = true;
+      process.kill(pid, 'SIGINT');
+      await pane.waitFor(/Going offline\.\.\./);
+      process.kill(pid, 'SIGINT');
+      // Exit code 1: the second signal's process.exit, not the clean stop (0).
+      const screen = await pane.waitFor(/\[confab exited \d+\]/);
+      assert.match(screen, /\[confab exited 1\]/);
+      assert.match(screen, /\[tty cooked\]/, 'raw mode is off');
+      assert.equal(await pane.format('#{alternate_on}'), '0', 'back on the normal screen');
+      assert.equal(await pane.format('#{cursor_flag}'), '1', 'the cursor is shown');
+    } finally {
+      await pane.stop();
+      relay.close();
     }
   });
 });

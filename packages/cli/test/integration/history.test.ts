@@ -220,6 +220,79 @@ for (const server of [
         ['Two words', 'Three little words'],
       );
     });
+
+    it('records what say says and what join hears in a room, live, once', async () => {
+      const s = server.info();
+      const [g, h] = await Promise.all([freshAccount(s, 'histg'), freshAccount(s, 'histh')]);
+      const room = `live${Date.now()}@${s.muc}`;
+      const gg = otherClient(s, g);
+      gg.bookmarks.autojoin = false;
+      await gg.connect();
+      try {
+        const r = await gg.muc.join(room, { nick: 'Horatio' });
+        // H says something (join, send, wait for the reflection, leave): recorded as ours.
+        const said = await confab(s, h, ['say', room, 'Who is there?']);
+        assert.equal(said.code, 0, said.stderr);
+        // H listens in the room while G answers: recorded as theirs.
+        const listening = startAs(s, h, ['join', room, '--for', '20']);
+        await listening.waitStdout(/joined/);
+        await r.send('Nay, answer me');
+        await listening.waitStdout(/Nay, answer me/);
+        listening.child.kill('SIGINT');
+        await listening.done;
+        const got = jsonLines((await confab(s, h, ['history', room, '--json'])).stdout);
+        assert.deepEqual(
+          got.map((m) => [m.body, m.direction, m.via]),
+          [
+            ['Who is there?', 'out', 'live'],
+            ['Nay, answer me', 'in', 'live'],
+          ],
+        );
+        assert.ok(got.every((m) => m.stanzaIdBy === room || m.stanzaIdBy === undefined));
+      } finally {
+        await gg.disconnect();
+      }
+    });
+
+    it("--sync of a room reads the room's own archive (MUC MAM) without joining, once", async () => {
+      const s = server.info();
+      const [e, f] = await Promise.all([freshAccount(s, 'histe'), freshAccount(s, 'histf')]);
+      const room = `archived${Date.now()}@${s.muc}`;
+      // E (a library client) creates the room and says two things; it stays in, so the room
+      // (not persistent) lives on while F syncs.
+      const ee = otherClient(s, e);
+      ee.bookmarks.autojoin = false;
+      await ee.connect();
+      try {
+        const r = await ee.muc.join(room, { nick: 'Elsinore' });
+        await r.send('To be, or not to be');
+        await r.send('that is the question');
+        const first = await confab(s, f, ['history', room, '--sync', '--json']);
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stderr, /2 new messages from the archive/);
+        const got = jsonLines(first.stdout);
+        assert.deepEqual(
+          got.map((m) => [m.type, m.from, m.body, m.via, m.direction]),
+          [
+            ['groupchat', `${room}/Elsinore`, 'To be, or not to be', 'mam', 'in'],
+            ['groupchat', `${room}/Elsinore`, 'that is the question', 'mam', 'in'],
+          ],
+        );
+        assert.ok(got.every((m) => typeof m.stanzaId === 'string' && m.stanzaIdBy === room));
+        // F never joined: the room has one occupant.
+        assert.deepEqual([...r.occupants.keys()], ['Elsinore']);
+
+        const second = await confab(s, f, ['history', room, '--sync', '--json']);
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stderr, /0 new messages/);
+        assert.deepEqual(
+          jsonLines(second.stdout).map((m) => m.body),
+          ['To be, or not to be', 'that is the question'],
+        );
+      } finally {
+        await ee.disconnect();
+      }
+    });
   });
 }
 

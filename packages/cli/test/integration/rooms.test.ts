@@ -200,5 +200,44 @@ for (const server of [
         await invitee.disconnect();
       }
     });
+
+    it('invite --room-password: the direct invitation carries it, and it lets the invitee in', async () => {
+      const s = server.info();
+      const [a, c] = await Promise.all([freshAccount(s, 'rpa'), freshAccount(s, 'rpc')]);
+      const room = `cellar${Date.now()}@${s.muc}`;
+      // Prosody protects a room that has a secret; ejabberd has a switch for it too.
+      const secret = ['--field', 'roomsecret=nurse'];
+      if (server.name === 'ejabberd') secret.push('--field', 'passwordprotectedroom=1');
+      const made = await confab(s, a, ['create', room, ...secret]);
+      assert.equal(made.code, 0, made.stderr);
+      const invitee = await libraryClient(s, c);
+      try {
+        const invited = new Promise<MucInvite>((resolve) => invitee.muc.once('invite', resolve));
+        const d = await confab(s, a, ['invite', room, c.jid, '--room-password', 'nurse', '--json']);
+        assert.equal(d.code, 0, d.stderr);
+        assert.equal(jsonLines(d.stdout)[0]?.password, undefined, 'not echoed');
+        const i = await invited;
+        assert.equal(i.kind, 'direct');
+        assert.equal(i.room, room);
+        assert.equal(i.password, 'nurse');
+        // Without it the room refuses; with the invitation's it lets the invitee in.
+        await assert.rejects(invitee.muc.join(room, { nick: 'Romeo', create: 'never' }), {
+          condition: 'not-authorized',
+        });
+        const r = await invitee.muc.join(room, { nick: 'Romeo', password: i.password, create: 'never' });
+        assert.equal(r.state, 'joined');
+        await r.leave();
+
+        // --mediated: the password gets the inviter in; the invitation comes through the room.
+        const mediated = new Promise<MucInvite>((resolve) => invitee.muc.once('invite', resolve));
+        const m = await confab(s, a, ['invite', room, c.jid, '--mediated', '--room-password', 'nurse']);
+        assert.equal(m.code, 0, m.stderr);
+        const mi = await mediated;
+        assert.equal(mi.kind, 'mediated');
+        assert.equal(mi.room, room);
+      } finally {
+        await invitee.disconnect();
+      }
+    });
   });
 }

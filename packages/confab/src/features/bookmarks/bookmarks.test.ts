@@ -328,3 +328,93 @@ describe('bookmarks: XEP-0048 fallback', () => {
     );
   });
 });
+
+// ---------------------------------------------------------------- the whole client
+
+/**
+ * A full client (every feature) logs in and disconnects. The server holds back its answers to
+ * the login's requests until it saw the unavailable presence, then answers everything: the
+ * bookmarks autojoin read, the MAM catch-up and carbons must not ask anything further after
+ * the goodbye (a debug log once showed the pubsub items and the MAM query after it).
+ */
+async function loginThenLeave(early: boolean): Promise<{ after: string[]; before: string[] }> {
+  const { client, t } = await online({ features: undefined, timeouts: { disconnect: 150, iq: 2_000 } });
+  // A socket takes a while to flush the goodbye (and with XEP-0198 the client then waits for
+  // the server's ack): the answers to the login's requests arrive in that window.
+  const send = t.send.bind(t);
+  t.send = async (e: Element) => {
+    await send(e);
+    if (e.name === 'presence' && e.attr('type') === 'unavailable')
+      await new Promise((r) => setTimeout(r, 30));
+  };
+  const held: Element[] = [];
+  const before: string[] = [];
+  const after: string[] = [];
+  let gone = false;
+  const answer = (iq: Element) => {
+    const to = iq.attr('to');
+    const q = iq.elements()[0];
+    let payload = '';
+    if (q?.name === 'query' && q.xmlns === NS_INFO && (to === undefined || to === ACCOUNT))
+      payload = `<query xmlns='${NS_INFO}'><identity category='account' type='registered'/><identity category='pubsub' type='pep'/><feature var='${NS_BOOKMARKS2_COMPAT}'/><feature var='urn:xmpp:mam:2'/></query>`;
+    else if (q?.name === 'query' && q.xmlns === NS_INFO)
+      payload = `<query xmlns='${NS_INFO}'><feature var='urn:xmpp:carbons:2'/></query>`;
+    else if (q?.name === 'pubsub')
+      payload = `<pubsub xmlns='${PUBSUB}'><items node='${NS_BOOKMARKS2}'/></pubsub>`;
+    else if (q?.name === 'query' && q.xmlns === 'urn:xmpp:mam:2')
+      payload = `<fin xmlns='urn:xmpp:mam:2' complete='true'/>`;
+    const from = to === undefined ? '' : ` from='${to}'`;
+    t.recv(`<iq type='result' id='${iq.attr('id')}'${from}>${payload}</iq>`);
+  };
+  let sawDisco!: () => void;
+  const disco = new Promise<void>((r) => {
+    sawDisco = r;
+  });
+  const serving = (async () => {
+    for (;;) {
+      const s = await t.next();
+      if (s.kind === 'close' || s.kind === 'destroy') return;
+      if (s.kind !== 'element') continue;
+      const e = s.el;
+      (gone ? after : before).push(`${e.name} ${e.attr('type') ?? ''} ${e.elements()[0]?.xmlns ?? ''}`);
+      if (e.name === 'presence' && e.attr('type') === 'unavailable') {
+        gone = true;
+        for (const iq of held.splice(0)) answer(iq);
+      } else if (e.name === 'iq' && (e.attr('type') === 'get' || e.attr('type') === 'set')) {
+        if (e.elements()[0]?.xmlns === NS_INFO && e.attr('to') === ACCOUNT) sawDisco();
+        if (gone) answer(e);
+        else held.push(e);
+      }
+    }
+  })();
+  // early: at once; else once the login asked for our account's features and the bookmarks'
+  // autojoin run (deferred by one macrotask after 'online') has started.
+  if (!early) {
+    await disco;
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(client.status, 'online');
+  }
+  await client.disconnect();
+  await serving;
+  return { before, after };
+}
+
+describe('bookmarks, MAM and carbons stop asking once disconnect() began', () => {
+  test('disconnect right after connect: no iq after the unavailable presence', async () => {
+    const { after } = await loginThenLeave(true);
+    assert.deepEqual(
+      after.filter((x) => x.startsWith('iq ')),
+      [],
+    );
+  });
+
+  test('disconnect while the login requests are unanswered: none follows the goodbye', async () => {
+    const { before, after } = await loginThenLeave(false);
+    // The deferred autojoin run had begun (it asked for our features) before we left.
+    assert.ok(before.some((x) => x === `iq get ${NS_INFO}`));
+    assert.deepEqual(
+      after.filter((x) => x.startsWith('iq ')),
+      [],
+    );
+  });
+});

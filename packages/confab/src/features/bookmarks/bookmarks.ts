@@ -164,17 +164,32 @@ export class Bookmarks {
    * Every room bookmark, fetched from the server (and remembered: later notifications keep it
    * current). Rejects with ERR_UNSUPPORTED where the account has no storage for them.
    */
-  async list(): Promise<Bookmark[]> {
+  list(): Promise<Bookmark[]> {
+    return this.#list(() => true);
+  }
+
+  /**
+   * `list`, checking `live` after each reply before the next request goes out: the
+   * autojoin run must not keep asking once `disconnect()` began or the session changed.
+   */
+  async #list(live: () => boolean): Promise<Bookmark[]> {
+    const check = (): void => {
+      if (!live()) throw new ConfabError('ERR_NOT_CONNECTED', 'The session ended while reading bookmarks');
+    };
     const where = await this.#where();
+    check();
     if (where.kind === 'none') throw unsupported();
     const found = new Map<BareJid, Bookmark>();
     if (where.kind === 'private') {
       const el = await this.#ctx.private.get('storage', NS_BOOKMARKS_LEGACY);
+      check();
       this.#legacy = el;
       for (const b of readStorage(el)) found.set(b.jid, b);
     }
     if (where.kind === 'pep' || where.pep) {
-      for (const b of await this.#pepItems(where.kind !== 'pep')) found.set(b.jid, b);
+      const items = await this.#pepItems(where.kind !== 'pep');
+      check();
+      for (const b of items) found.set(b.jid, b);
     }
     this.#cache = found;
     const all = [...found.values()];
@@ -265,6 +280,8 @@ export class Bookmarks {
   async #discover(): Promise<{ kind: BookmarkStorage; pep: boolean }> {
     const self = this.#self();
     const info = await this.#ctx.disco.info(self);
+    // Discovery runs at login (autojoin): once `disconnect()` began, ask nothing more.
+    if (!this.#ctx.isOnline()) throw new ConfabError('ERR_NOT_CONNECTED', 'Not connected');
     const pep = info.identities.some((i) => i.category === 'pubsub' && i.type === 'pep');
     if (info.features.includes(NS_BOOKMARKS2_COMPAT)) return { kind: 'pep', pep: true };
     // Private storage is not always advertised on the account (XEP-0049 predates disco): try it.
@@ -351,7 +368,7 @@ export class Bookmarks {
   async #autojoinAll(session: number): Promise<void> {
     let all: Bookmark[];
     try {
-      all = await this.list();
+      all = await this.#list(() => session === this.#session && this.#ctx.isOnline());
     } catch (err) {
       // No storage on this server is no error; anything else is reported.
       if (err instanceof ConfabError && err.code === 'ERR_UNSUPPORTED') return;
@@ -363,7 +380,7 @@ export class Bookmarks {
       this.#ctx.onError(asConfab(err, 'Reading the bookmarks for autojoin failed'));
       return;
     }
-    if (session !== this.#session) return;
+    if (session !== this.#session || !this.#ctx.isOnline()) return;
     for (const b of all) if (b.autojoin) this.#join(b);
   }
 

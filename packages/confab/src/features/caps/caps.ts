@@ -286,6 +286,12 @@ export class Caps {
         for (const c of p.candidates) this.#learn(c, info, true, caps.ver);
         return;
       }
+      // The Store read is async: disconnect() may have begun meanwhile. Ask nothing then.
+      if (this.#client.status !== 'online') {
+        this.#pending.delete(key);
+        for (const c of p.candidates) this.#settleWaiters(c, undefined);
+        return;
+      }
       await this.#queryPending(key, p);
       return;
     }
@@ -293,7 +299,7 @@ export class Caps {
   }
 
   async #queryPending(key: string, p: Pending): Promise<void> {
-    while (p.candidates.length > 0 && p.attempts < MAX_ATTEMPTS) {
+    while (p.candidates.length > 0 && p.attempts < MAX_ATTEMPTS && this.#client.status === 'online') {
       const jid = p.candidates[0]!;
       p.attempts++;
       let info: DiscoInfo | undefined;

@@ -258,6 +258,8 @@ export class Carbons {
     if (this.#supported === undefined) {
       const supported = await this.#discover();
       if (session !== this.#session) return;
+      // disconnect() may have begun while disco answered: no enable after the goodbye.
+      if (this.#client.status !== 'online') return;
       this.#supported = supported;
     }
     if (!this.#supported) {

@@ -452,7 +452,12 @@ export class Mam {
   }
 
   async #catchUp(): Promise<CaughtUpEvent | undefined> {
+    // Every step is a reply away from the last: once `disconnect()` began (or a new
+    // session replaced this one) no further query goes out.
+    const session = this.#session;
+    const live = (): boolean => session === this.#session && this.#client.status === 'online';
     const features = await this.#discover();
+    if (!live()) throw notLive();
     if (!features.includes(NS_MAM)) {
       this.#setStatus('unsupported');
       return undefined;
@@ -464,7 +469,7 @@ export class Mam {
       let fresh = since === undefined;
       if (since !== undefined) {
         try {
-          count += await this.#forward({ after: since });
+          count += await this.#forward({ after: since }, live);
         } catch (err) {
           // The archive no longer has that id (expired, or the archive was reset).
           if (!(err instanceof StanzaError && err.condition === 'item-not-found')) throw err;
@@ -475,9 +480,9 @@ export class Mam {
         const f = this.#fresh;
         if ('since' in f) {
           const start = typeof f.since === 'number' ? new Date(Date.now() - f.since) : f.since;
-          count += await this.#forward({ start });
+          count += await this.#forward({ start }, live);
         } else if (f.last > 0) {
-          const page = await this.#query({ before: '', max: f.last }, 'catch-up');
+          const page = await this.#query({ before: '', max: f.last }, 'catch-up', live);
           count += page.results.length;
           const newest = page.results.at(-1)?.id;
           if (newest !== undefined) await this.#remember(newest);
@@ -485,7 +490,7 @@ export class Mam {
           // No history on a first run (the default: a bot must not answer last week's
           // messages), but learn where the archive ends, so the next reconnect catches up
           // from here.
-          const page = await this.#query({ before: '', max: 1, ingest: false }, 'catch-up');
+          const page = await this.#query({ before: '', max: 1, ingest: false }, 'catch-up', live);
           const newest = page.results.at(-1)?.id;
           if (newest !== undefined) await this.#remember(newest);
         }
@@ -501,9 +506,9 @@ export class Mam {
   }
 
   /** Page forward to the end, recording the newest id after each page. */
-  async #forward(q: MamQuery): Promise<number> {
+  async #forward(q: MamQuery, live: () => boolean): Promise<number> {
     let n = 0;
-    for await (const page of this.#pages(q, 'catch-up')) {
+    for await (const page of this.#pages(q, 'catch-up', live)) {
       n += page.results.length;
       const newest = page.results.at(-1)?.id;
       if (newest !== undefined) await this.#remember(newest);
@@ -511,7 +516,7 @@ export class Mam {
     return n;
   }
 
-  async *#pages(q: MamQuery, purpose: OpenQuery['purpose']): AsyncGenerator<MamPage> {
+  async *#pages(q: MamQuery, purpose: OpenQuery['purpose'], live?: () => boolean): AsyncGenerator<MamPage> {
     const backward = q.before !== undefined;
     let cursor = backward ? q.before : q.after;
     let fetched = 0;
@@ -521,6 +526,7 @@ export class Mam {
       const page = await this.#query(
         { ...q, max, after: backward ? undefined : cursor, before: backward ? cursor : undefined },
         purpose,
+        live,
       );
       fetched += page.results.length;
       yield page;
@@ -533,7 +539,9 @@ export class Mam {
     }
   }
 
-  async #query(q: MamQuery, purpose: OpenQuery['purpose']): Promise<MamPage> {
+  /** One page; `live` (catch-up) is asked right before the iq goes out. */
+  async #query(q: MamQuery, purpose: OpenQuery['purpose'], live?: () => boolean): Promise<MamPage> {
+    if (live && !live()) throw notLive();
     const self = this.#self();
     if (!self) throw new ConfabError('ERR_NOT_CONNECTED', 'Not connected: no archive to query');
     let archive: BareJid = self;
@@ -696,4 +704,9 @@ function asError(err: unknown): ConfabError {
   return err instanceof ConfabError
     ? err
     : new ConfabError('ERR_HANDLER', String((err as Error)?.message ?? err), { cause: err });
+}
+
+/** A deferred step found its session gone (disconnect() began, or a new session). */
+function notLive(): ConfabError {
+  return new ConfabError('ERR_NOT_CONNECTED', 'The session ended before the archive catch-up finished');
 }

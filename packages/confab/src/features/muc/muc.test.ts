@@ -649,6 +649,111 @@ describe('messages in a room', () => {
   });
 });
 
+describe('corrections and retractions in a room (XEP-0308, XEP-0424)', () => {
+  const CORRECT = 'urn:xmpp:message-correct:0';
+  const RETRACT = 'urn:xmpp:message-retract:1';
+  const OID = 'urn:xmpp:occupant-id:0';
+  // XEP-0308 Examples 1 and 2, sent to a room: the original, then its correction.
+  const bad = (nick: string, extra = '') =>
+    `<message from='${ROOM}/${nick}' to='${FULL}' type='groupchat' id='bad1'><body>But soft, what light through yonder airlock breaks?</body>${extra}<stanza-id xmlns='urn:xmpp:sid:0' by='${ROOM}' id='arch-bad1-${nick}'/></message>`;
+  const good = (nick: string, extra = '') =>
+    `<message from='${ROOM}/${nick}' to='${FULL}' type='groupchat' id='good1'><body>But soft, what light through yonder window breaks?</body><replace id='bad1' xmlns='${CORRECT}'/>${extra}</message>`;
+  // XEP-0424 Example 2 in a room: by the room's stanza-id (0.4), or by the id (older clients).
+  const retract = (nick: string, id: string, extra = '') =>
+    `<message from='${ROOM}/${nick}' to='${FULL}' type='groupchat' id='retract-${id}'><retract id='${id}' xmlns='${RETRACT}'/><fallback xmlns='urn:xmpp:fallback:0' for='${RETRACT}'/><body>/me retracted a previous message, but it's unsupported by your client.</body>${extra}</message>`;
+
+  test('the same occupant (by nick): correction and retraction events, not new messages', async () => {
+    const s = await setup();
+    const room = await joined(s, 'thirdwitch', ['firstwitch', 'secondwitch']);
+    const msgs = collect(room, 'message');
+    const corrections = collect(room, 'correction');
+    const retractions = collect(room, 'retraction');
+    s.t.recv(bad('firstwitch'));
+    s.t.recv(good('firstwitch'));
+    assert.equal(msgs.length, 1, 'the correction is no new message');
+    assert.equal(corrections.length, 1);
+    const c = corrections[0]!;
+    assert.equal(c.nick, 'firstwitch');
+    assert.equal(c.replaces, 'bad1');
+    assert.equal(c.body, 'But soft, what light through yonder window breaks?');
+    assert.equal(c.original, msgs[0]);
+    assert.equal(c.original.body, 'But soft, what light through yonder airlock breaks?');
+    assert.equal(c.source, 'live');
+    // Retracted by the room's stanza-id, as XEP-0424 0.4 asks in rooms.
+    s.t.recv(retract('firstwitch', 'arch-bad1-firstwitch'));
+    assert.equal(retractions.length, 1);
+    assert.equal(retractions[0]?.retracts, 'arch-bad1-firstwitch');
+    assert.equal(retractions[0]?.original, msgs[0]);
+    assert.equal(msgs.length, 1, 'the fallback body is not shown');
+  });
+
+  test('another occupant naming that id: no correction (a plain message); no retraction (dropped)', async () => {
+    const s = await setup();
+    const room = await joined(s, 'thirdwitch', ['firstwitch', 'secondwitch']);
+    const msgs = collect(room, 'message');
+    const corrections = collect(room, 'correction');
+    const retractions = collect(room, 'retraction');
+    s.t.recv(bad('firstwitch'));
+    s.t.recv(good('secondwitch'));
+    assert.equal(corrections.length, 0, "secondwitch cannot rewrite firstwitch's words");
+    assert.equal(msgs.length, 2);
+    assert.equal(msgs[1]?.nick, 'secondwitch');
+    assert.equal(msgs[1]?.body, 'But soft, what light through yonder window breaks?');
+    s.t.recv(retract('secondwitch', 'bad1'));
+    s.t.recv(retract('secondwitch', 'arch-bad1-firstwitch'));
+    assert.equal(retractions.length, 0);
+    assert.equal(msgs.length, 2, 'a foreign retraction is dropped, fallback body and all');
+    // An id never seen (before we joined): also no correction.
+    s.t.recv(
+      `<message from='${ROOM}/firstwitch' to='${FULL}' type='groupchat' id='c9'><body>fixed</body><replace id='unknown' xmlns='${CORRECT}'/></message>`,
+    );
+    assert.equal(corrections.length, 0);
+    assert.equal(msgs.at(-1)?.body, 'fixed');
+    // The real author still can.
+    s.t.recv(good('firstwitch'));
+    assert.equal(corrections.length, 1);
+    assert.equal(corrections[0]?.original.nick, 'firstwitch');
+  });
+
+  test('occupant-id (XEP-0421) decides where the room offers it: a new nick may correct, a taken nick may not', async () => {
+    const s = await setup();
+    const room = await joined(s, 'thirdwitch', [], [OID]);
+    const oid = (id: string) => `<occupant-id xmlns='${OID}' id='${id}'/>`;
+    s.t.recv(occupant('firstwitch', { extra: oid('witch-1') }));
+    const msgs = collect(room, 'message');
+    const corrections = collect(room, 'correction');
+    s.t.recv(bad('firstwitch', oid('witch-1')));
+    // firstwitch leaves; someone else takes the nick: same nick, other occupant-id.
+    s.t.recv(unavailable('firstwitch', []));
+    s.t.recv(occupant('firstwitch', { extra: oid('impostor') }));
+    s.t.recv(good('firstwitch', oid('impostor')));
+    assert.equal(corrections.length, 0, 'same nick, other occupant');
+    assert.equal(msgs.length, 2);
+    // The real one is back as "hag": other nick, same occupant-id.
+    s.t.recv(occupant('hag', { extra: oid('witch-1') }));
+    s.t.recv(
+      `<message from='${ROOM}/hag' to='${FULL}' type='groupchat' id='good2'><body>window</body><replace id='bad1' xmlns='${CORRECT}'/>${oid('witch-1')}</message>`,
+    );
+    assert.equal(corrections.length, 1);
+    assert.equal(corrections[0]?.nick, 'hag');
+    assert.equal(corrections[0]?.original.nick, 'firstwitch');
+  });
+
+  test('real JIDs (non-anonymous room) decide where known: a nick reused by another account may not correct', async () => {
+    const s = await setup();
+    const room = await joined(s, 'thirdwitch', ['firstwitch']);
+    const corrections = collect(room, 'correction');
+    const retractions = collect(room, 'retraction');
+    s.t.recv(bad('firstwitch'));
+    s.t.recv(unavailable('firstwitch', []));
+    s.t.recv(occupant('firstwitch', { jid: 'hecate@shakespeare.lit/throne' }));
+    s.t.recv(good('firstwitch'));
+    s.t.recv(retract('firstwitch', 'bad1'));
+    assert.equal(corrections.length, 0);
+    assert.equal(retractions.length, 0);
+  });
+});
+
 describe('invitations', () => {
   test('mediated (7.8.2) from the room bare JID; not from a full JID; decline; direct (XEP-0249)', async () => {
     const s = await setup();

@@ -462,8 +462,10 @@ export class Muc {
   }
 
   async #check(r: Room): Promise<void> {
-    if (r.state !== 'joined') return;
+    if (r.state !== 'joined' || this.#client.status !== 'online') return;
     const inRoom = await r.selfPing();
+    // An answer lost to our own disconnect() says nothing about the room: no rejoin.
+    if (this.#client.status !== 'online') return;
     if (inRoom === false && r.state === 'joined' && this.#rooms.get(r.jid) === r)
       r.lost('not-joined', this.#o.rejoin);
   }
@@ -472,6 +474,8 @@ export class Muc {
     const every = this.#o.selfPingInterval;
     if (!every || this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
+      // 'offline' stops the timer, but `disconnect()` first passes through 'disconnecting'.
+      if (this.#client.status !== 'online') return;
       const quiet = Date.now() - every;
       for (const r of this.#rooms.values()) if (r.lastActivity <= quiet) void this.#check(r).catch(() => {});
     }, every);

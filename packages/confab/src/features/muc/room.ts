@@ -18,7 +18,7 @@
 
 import { ConfabError, StanzaError } from '../../errors.ts';
 import { type Emitter, featureEmitter } from '../../events.ts';
-import { type BareJid, type FullJid, type Jid, resourceOf, tryJid, withResource } from '../../jid.ts';
+import { type BareJid, bare, type FullJid, type Jid, resourceOf, tryJid, withResource } from '../../jid.ts';
 import { randomId } from '../../session/iq.ts';
 import { parseStanzaError } from '../../session/stanza-error.ts';
 import { detach } from '../../util/strings.ts';
@@ -48,8 +48,10 @@ import type {
   Affiliation,
   AffiliationItem,
   ExitReason,
+  GroupCorrection,
   GroupMessage,
   GroupMessageInput,
+  GroupRetraction,
   HistoryOptions,
   JoinOptions,
   LeaveReason,
@@ -95,6 +97,46 @@ class Seen {
     this.#s.delete(k);
     this.#s.add(k);
     if (this.#s.size > this.max) this.#s.delete(this.#s.values().next().value as string);
+  }
+}
+
+/** Who wrote a group message, as far as the room lets us tell (corrections must match it). */
+interface Author {
+  nick: string;
+  /** XEP-0421, only where the room offers it (it then overwrites any client-sent one). */
+  occupantId: string | undefined;
+  /** Bare real JID, from the room's presence only. */
+  jid: BareJid | undefined;
+}
+
+/** The same occupant: occupant-id where both have one, else real JID where both are known, else nick. */
+function sameAuthor(a: Author, b: Author): boolean {
+  if (a.occupantId !== undefined && b.occupantId !== undefined) return a.occupantId === b.occupantId;
+  if (a.jid !== undefined && b.jid !== undefined) return a.jid === b.jid;
+  return a.nick === b.nick;
+}
+
+/**
+ * Recent group messages by every id another message may name them by (id, origin-id, the
+ * room's stanza-id). Ids are the sender's choice: several authors may share one, so a key
+ * holds a list and a lookup asks for the author too. Forgets its oldest keys.
+ */
+class Authored {
+  readonly #m = new Map<string, Array<{ g: GroupMessage; author: Author }>>();
+  constructor(readonly max: number) {}
+  add(ids: Array<string | undefined>, g: GroupMessage, author: Author): void {
+    for (const id of new Set(ids)) {
+      if (id === undefined) continue;
+      const list = this.#m.get(id) ?? [];
+      this.#m.delete(id);
+      list.push({ g, author });
+      this.#m.set(id, list.slice(-4));
+      if (this.#m.size > this.max) this.#m.delete(this.#m.keys().next().value as string);
+    }
+  }
+  /** The message `id` names, if `author` wrote it (undefined: unknown, or someone else's). */
+  find(id: string, author: Author): GroupMessage | undefined {
+    return this.#m.get(id)?.find((e) => sameAuthor(e.author, author))?.g;
   }
 }
 
@@ -209,6 +251,7 @@ export class Room {
   #subjectWait: (Waiter<void> & { id: string }) | undefined;
   readonly #sends = new Map<string, Waiter<GroupMessage>>();
   readonly #seen = new Seen(2000);
+  readonly #authored = new Authored(2000);
   #config: DataForm | undefined;
   #session = 0;
   #everJoined = false;
@@ -502,7 +545,9 @@ export class Room {
       occupantId: this.info?.occupantId ? detach(readOccupantId(el)) : undefined,
       self: isSelf || (existing?.self ?? false),
     };
-    this.occupants.set(nick, occ);
+    // Keyed by the copied nick too: a Map keeps the first key it was given, and `nick` is a
+    // slice of this presence's text.
+    this.occupants.set(occ.nick, occ);
     if (statuses.includes(STATUS.nonAnonymous) || statuses.includes(STATUS.nowNonAnonymous))
       this.flags.nonAnonymous = true;
     if (statuses.includes(STATUS.loggingOn)) this.flags.logged = true;
@@ -544,8 +589,9 @@ export class Room {
   #renamed(oldNick: string, newNick: string, existing: Occupant | undefined, isSelf: boolean): void {
     if (!existing) return;
     this.occupants.delete(oldNick);
-    const occ: Occupant = { ...existing, nick: newNick, occupantJid: withResource(this.jid, newNick) };
-    this.occupants.set(newNick, occ);
+    const nick = detach(newNick);
+    const occ: Occupant = { ...existing, nick, occupantJid: withResource(this.jid, nick) };
+    this.occupants.set(nick, occ);
     if (isSelf) this.#nick = newNick;
     this.#events.emit('nick', { occupant: occ, oldNick, newNick });
   }
@@ -622,8 +668,9 @@ export class Room {
    * Feed a copy of a group message from elsewhere (the room's archive, XEP-0313 with the
    * room as archive): de-duplicated against the live ones by the room's stanza-id and
    * origin-id, then emitted as `message` with `source: 'archive'`. The caller has checked
-   * that the copy comes from this room's archive. Returns what was emitted, or undefined
-   * for a duplicate.
+   * that the copy comes from this room's archive. Returns what was emitted as `message`, or
+   * undefined for a duplicate, or for a correction / retraction (emitted as `correction` /
+   * `retraction` with `source: 'archive'` when it names the same occupant's message).
    */
   ingest(
     el: Element,
@@ -666,10 +713,11 @@ export class Room {
         }
       }
     }
+    const occupant = this.occupants.get(nick);
     const g: GroupMessage = {
       room: this.jid,
       nick,
-      occupant: this.occupants.get(nick),
+      occupant,
       body: m.body,
       message: m,
       stanzaId,
@@ -678,6 +726,53 @@ export class Room {
       history: m.delay !== undefined,
       source,
     };
+    const author: Author = {
+      nick,
+      occupantId: this.info?.occupantId ? readOccupantId(m.element) : undefined,
+      jid: occupant?.jid === undefined ? undefined : bare(occupant.jid),
+    };
+    // XEP-0424: a retraction of one of this occupant's messages; of anyone else's (or of one
+    // never seen) it is dropped: its body is only the fallback text.
+    if (m.retract !== undefined) {
+      const original = this.#authored.find(m.retract, author);
+      if (original) {
+        const r: GroupRetraction = {
+          room: this.jid,
+          nick,
+          occupant,
+          retracts: m.retract,
+          original,
+          message: m,
+          own: g.own,
+          source,
+        };
+        this.#events.emit('retraction', r);
+      }
+      return undefined;
+    }
+    // XEP-0308: a correction of this occupant's own message. Naming someone else's (or an
+    // unknown) message makes it no correction: it is shown as what it is, a new message.
+    if (m.replace !== undefined) {
+      const original = this.#authored.find(m.replace, author);
+      if (original) {
+        const c: GroupCorrection = {
+          room: this.jid,
+          nick,
+          occupant,
+          replaces: m.replace,
+          original,
+          body: m.body,
+          message: m,
+          stanzaId,
+          own: g.own,
+          source,
+        };
+        this.#events.emit('correction', c);
+        return undefined;
+      }
+    } else {
+      this.#authored.add([m.id, m.originId, stanzaId], g, author);
+    }
     this.#events.emit('message', g);
     return g;
   }

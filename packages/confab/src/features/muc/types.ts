@@ -209,6 +209,49 @@ export interface GroupMessage {
   source: 'live' | 'archive';
 }
 
+/**
+ * A group message that corrects an earlier one of the SAME occupant (XEP-0308 v1.2 `replace`).
+ * "Same" is decided by the room's XEP-0421 occupant-id where the room offers it, else by the
+ * occupant's real JID where the room told both, else by nick. A `replace` naming a message of
+ * another occupant, or one this room object never saw, is no correction: it comes as a plain
+ * `message` (its text is shown as new text, never put in someone else's mouth).
+ */
+export interface GroupCorrection {
+  room: BareJid;
+  /** The corrector's nick (now: it may differ from `original.nick` after a nick change). */
+  nick: string;
+  occupant: Occupant | undefined;
+  /** The id the correction names (`<replace id/>`). */
+  replaces: string;
+  /** The message corrected, as first received. */
+  original: GroupMessage;
+  /** The new text. */
+  body: string | undefined;
+  message: Message;
+  stanzaId: string | undefined;
+  own: boolean;
+  source: 'live' | 'archive';
+}
+
+/**
+ * A group message that retracts an earlier one of the SAME occupant (XEP-0424 v0.4 `retract`,
+ * by the room's stanza-id as the spec asks in rooms, or by the message's id / origin-id as
+ * older clients send it). Same-occupant rule as for corrections; a retraction naming another
+ * occupant's message, or one never seen, is dropped (its body is only the XEP-0428 fallback).
+ */
+export interface GroupRetraction {
+  room: BareJid;
+  nick: string;
+  occupant: Occupant | undefined;
+  /** The id the retraction names. */
+  retracts: string;
+  /** The message retracted, as first received. */
+  original: GroupMessage;
+  message: Message;
+  own: boolean;
+  source: 'live' | 'archive';
+}
+
 /** A message from the room itself (its bare JID): never credited to an occupant. */
 export interface RoomNotice {
   room: BareJid;
@@ -259,6 +302,10 @@ export interface RoomEvents {
   affiliation: AffiliationEvent;
   subject: SubjectEvent;
   message: GroupMessage;
+  /** An occupant corrected one of their own earlier messages (XEP-0308). */
+  correction: GroupCorrection;
+  /** An occupant retracted one of their own earlier messages (XEP-0424). */
+  retraction: GroupRetraction;
   notice: RoomNotice;
   private: PrivateMessage;
   /** An error from the room that answers nothing pending. */
