@@ -510,7 +510,7 @@ async function run(ctx: SuiteContext): Promise<{ tables: Table[]; config: Record
         title: `heap kept by the occupant model (${n + 1} occupants), median of ${ctx.rounds}`,
         notes: [
           'heapUsed after gc() x2 once joined, minus heapUsed after gc() x2 just before the join',
-          "\"vs floor\" is the ratio to stanza's (its Map of parsed presences); no goal set: confab's Occupant keeps each occupant's presence element beside the parsed fields",
+          '"vs floor" is the ratio to stanza\'s (its Map of parsed presences); no goal set (confab\'s Occupant keeps the parsed fields only; the presence comes with the event)',
         ],
         columns: [{ key: 'kb', label: 'heap KB', digits: 0 }],
         rows: rows('heapKB', [['kb', 'heapKB']], false),
