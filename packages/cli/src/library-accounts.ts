@@ -4,30 +4,10 @@
  * registration before login for `confab register`, on its own connection made from the same
  * account and connection options as a login (`connectionOptions`).
  */
-import { type Client, type ClientOptions, createClient } from 'confab';
+import { type Client, createClient } from 'confab';
 import type { ResolvedAccount } from './account.ts';
+import { connectionOptions } from './library-connection.ts';
 import type { CliOpenRegistration, CliRegistration, CliRegistrationField } from './session-accounts.ts';
-
-/**
- * The createClient options that say how to reach and trust the server for `account`: host,
- * port, direct TLS, WebSocket, extra CA, pin, plaintext, legacy auth, resource. The one mapping
- * from the CLI's resolved account to the library (the session factory's options are these plus
- * the session's own).
- */
-export function connectionOptions(account: ResolvedAccount): ClientOptions {
-  return {
-    jid: account.jid,
-    password: undefined,
-    resource: account.resource,
-    host: account.host,
-    port: account.port,
-    directTls: account.directTls,
-    websocket: account.websocket,
-    tls: { caFile: account.ca, pin: account.pin },
-    allowPlaintext: account.allowPlaintext,
-    legacyAuth: account.legacyAuth,
-  };
-}
 
 export function registrationOf(client: Client, _domain: string): CliRegistration {
   return {

@@ -25,6 +25,7 @@ import {
 } from 'confab';
 import { serialize } from 'confab/xml';
 import { registrationOf } from './library-accounts.ts';
+import { connectionOptions } from './library-connection.ts';
 import { filesOf } from './library-files.ts';
 import { roomsOf } from './library-rooms.ts';
 import type {
@@ -135,16 +136,8 @@ export const createSession: SessionFactory = async (p) => {
   const client = createClient({
     // The roster cache, outbox, stream-management session and archive position persist per account.
     store: storage?.store,
-    jid: a.jid,
+    ...connectionOptions(a),
     password: p.password,
-    resource: a.resource,
-    host: a.host,
-    port: a.port,
-    directTls: a.directTls,
-    websocket: a.websocket,
-    tls: { caFile: a.ca, pin: a.pin },
-    allowPlaintext: a.allowPlaintext,
-    legacyAuth: a.legacyAuth,
     initialPresence: p.presence,
     // The CLI never goes away by itself; the presence it sends is the one the command asked for.
     presence: {

@@ -11,11 +11,7 @@
  * (XEP-0363 upload, XEP-0066 offers with the one-file server), the history and the durable
  * session state through the CLI's SQLite store (store/attach.ts) when a data dir is given.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import { rootCertificates } from 'node:tls';
 import {
   type Client,
   createClient,
@@ -27,6 +23,7 @@ import {
 } from 'confab';
 import type { ResolvedAccount } from '../account.ts';
 import { vcardFields } from '../library.ts';
+import { connectionOptions } from '../library-connection.ts';
 import { type AccountStorage, openAccountStorage } from '../store/attach.ts';
 import type { CliHistory } from '../store/types.ts';
 import {
@@ -130,7 +127,7 @@ export class LibraryBackend implements ChatBackend {
       },
       offerSize: async (id) => {
         const o = this.#offers.get(id);
-        return o ? headSize(o.url, this.#o.account.ca) : undefined;
+        return o ? this.#c().files.announcedSize(o.url, { signal: AbortSignal.timeout(5000) }) : undefined;
       },
       accept: async (id, dir, onProgress) => {
         const o = this.#offers.get(id);
@@ -187,16 +184,10 @@ export class LibraryBackend implements ChatBackend {
         ? undefined
         : openAccountStorage(this.#o.dataDir, a.jid, (text) => ev.emit('problem', { text }));
     const client = createClient({
-      jid: a.jid,
+      ...connectionOptions(a),
       password: this.#o.password,
-      resource: a.resource,
-      host: a.host,
-      port: a.port,
-      directTls: a.directTls,
-      websocket: a.websocket,
+      // The pin the user accepted in this run (trust on first use) wins over the config's.
       tls: { caFile: a.ca, pin: this.#pin },
-      allowPlaintext: a.allowPlaintext,
-      legacyAuth: a.legacyAuth,
       presence:
         away > 0
           ? {
@@ -207,10 +198,10 @@ export class LibraryBackend implements ChatBackend {
             }
           : { autoAway: false },
       reconnect: true,
-      // Until the CLI's durable store keeps the archive position (and the SM session), a new
-      // process starts with the newest messages of the archive: what came while it was not
-      // running (killed, say) is not lost, it is in the archive (XEP-0313). With a store the
-      // library catches up from the stored position instead.
+      // With no archive position stored yet (a first start, or a second process of the account
+      // without the database lease) the chat starts with the newest archived messages: what
+      // came while it was not running is in the archive (XEP-0313). Otherwise the library
+      // catches up from the stored position.
       mam: { fresh: { last: this.#o.archiveOnStart ?? 50 } },
       store: this.#storage?.store,
       debug: (line: string) => ev.emit('wire', { line }),
@@ -462,40 +453,4 @@ function flatten(v: Record<string, unknown>, prefix = ''): Record<string, string
     } else out[key] = String(val);
   }
   return out;
-}
-
-/**
- * The size an HTTP server announces for `url` (a HEAD request, 5 s at most), or undefined. http
- * and https only; https trusts the system's CAs plus the account's `--ca`.
- */
-function headSize(url: string, caFile: string | undefined): Promise<number | undefined> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return Promise.resolve(undefined);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return Promise.resolve(undefined);
-  let ca: string[] | undefined;
-  try {
-    ca = caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : undefined;
-  } catch {
-    ca = undefined;
-  }
-  return new Promise((resolve) => {
-    const lib = u.protocol === 'https:' ? https : http;
-    const req = lib.request(
-      u,
-      { method: 'HEAD', agent: false, timeout: 5000, ...(ca ? { ca } : {}) },
-      (res) => {
-        res.resume();
-        const n = Number(res.headers['content-length']);
-        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-        resolve(ok && Number.isSafeInteger(n) && n >= 0 ? n : undefined);
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
 }

@@ -92,7 +92,7 @@ async function get(r: HttpGetRequest): Promise<HttpResponse> {
   r.signal?.addEventListener('abort', onAbort, { once: true });
   let res: Response;
   try {
-    res = await fetch(r.url, { signal: ac.signal, redirect: 'follow' });
+    res = await fetch(r.url, { method: r.method ?? 'GET', signal: ac.signal, redirect: 'follow' });
   } catch (err) {
     r.signal?.removeEventListener('abort', onAbort);
     if (r.signal?.aborted) throw aborted(r.signal);

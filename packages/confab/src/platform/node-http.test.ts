@@ -128,6 +128,19 @@ describe('node-http', () => {
     await assert.rejects(fetch(served.url), 'the server is gone after the download');
   });
 
+  test('HEAD gives the headers without the body, and the one-file server stays for the download', async () => {
+    const served = await serveFile(bytesSource(new Uint8Array(1234), { name: 'h.bin' }), { timeout: 5_000 });
+    const head = await nodeFiles.get({ url: served.url, method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], '1234');
+    let bytes = 0;
+    for await (const c of head.body) bytes += c.byteLength;
+    assert.equal(bytes, 0);
+    const got = await downloadFile(served.url, { dir: await mkdtemp(join(dir, 'h-')), expectedSize: 1234 });
+    assert.equal(got.size, 1234);
+    assert.equal((await served.done).completed, true);
+  });
+
   test('the one-file server stops at its timeout without a download', async () => {
     const served = await serveFile(bytesSource(new Uint8Array(10), { name: 'x' }), { timeout: 50 });
     assert.deepEqual(await served.done, { completed: false, transferred: 0 });

@@ -131,7 +131,7 @@ function transportError(err: unknown, what: string): ConfabError {
 
 /** One request; resolves with the response once its headers are in. */
 async function send(
-  method: 'GET' | 'PUT',
+  method: 'GET' | 'HEAD' | 'PUT',
   url: URL,
   headers: Record<string, string>,
   t: TlsOptions | undefined,
@@ -201,7 +201,8 @@ async function put(r: HttpPutRequest): Promise<Omit<HttpResponse, 'body' | 'canc
 async function get(r: HttpGetRequest): Promise<HttpResponse> {
   let url = new URL(r.url);
   for (let hop = 0; ; hop++) {
-    const { res, req } = await send('GET', url, { 'Accept-Encoding': 'identity' }, r.tls, r.signal);
+    const method = r.method ?? 'GET';
+    const { res, req } = await send(method, url, { 'Accept-Encoding': 'identity' }, r.tls, r.signal);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (status >= 300 && status < 400 && location !== undefined && hop < MAX_REDIRECTS) {
@@ -210,7 +211,7 @@ async function get(r: HttpGetRequest): Promise<HttpResponse> {
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ConfabError(
           'ERR_HTTP',
-          `GET ${url.href} redirects to ${next.protocol}, which is not fetched`,
+          `${method} ${url.href} redirects to ${next.protocol}, which is not fetched`,
         );
       }
       url = next;

@@ -457,6 +457,27 @@ export class Files {
   }
 
   /**
+   * The size the server of `url` announces (a HEAD request: Content-Length of a 2xx answer), or
+   * undefined when it announces none or cannot be asked. http/https only, else ERR_BAD_INPUT.
+   * An out-of-band offer carries no size; this tells the app before it accepts.
+   */
+  async announcedSize(
+    url: string,
+    o: { signal?: AbortSignal | undefined } = {},
+  ): Promise<number | undefined> {
+    const platform = this.#need();
+    checkHttpUrl(url);
+    try {
+      const res = await platform.get({ url, method: 'HEAD', tls: this.#deps.tls, signal: o.signal });
+      res.cancel();
+      const n = Number(res.headers['content-length']);
+      return res.status >= 200 && res.status < 300 && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Fetch a URL (http/https only, else ERR_BAD_INPUT) with size checks: `expectedSize` (what the
    * sender announced) against Content-Length and the body, `maxSize` before and while reading.
    * Into memory (`bytes`), a sink, a new file in `dir` named after the URL (safe, never

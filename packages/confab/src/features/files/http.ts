@@ -41,6 +41,8 @@ export interface HttpPutRequest {
 
 export interface HttpGetRequest {
   url: string;
+  /** HEAD asks for the headers only (the body is then empty). Default GET. */
+  method?: 'GET' | 'HEAD' | undefined;
   tls?: TlsOptions | undefined;
   signal?: AbortSignal | undefined;
 }
