@@ -39,6 +39,19 @@ export interface ContextDeps {
   sessionFactory: () => Promise<SessionFactory>;
 }
 
+/**
+ * The wire log's sink for `--debug`, or CONFAB_DEBUG=1 as the library reads it (stderr, through
+ * the terminal sanitizer); undefined when neither asks for it. Also for commands that connect
+ * without logging in (`register`).
+ */
+export function wireLog(
+  global: Pick<GlobalValues, 'debug'>,
+  io: Pick<Io, 'env' | 'stderr'>,
+): ((line: string) => void) | undefined {
+  const wanted = global.debug || /^(1|true|yes|on)$/i.test(io.env.CONFAB_DEBUG?.trim() ?? '');
+  return wanted ? (line: string) => io.stderr.write(`${sanitizeForTerminal(line)}\n`) : undefined;
+}
+
 export function createContext<C extends CommandSpec>(
   command: C,
   args: Record<string, unknown>,
@@ -59,9 +72,7 @@ export function createContext<C extends CommandSpec>(
       const account = await resolveAccount(global, io.env);
       const password = await resolvePassword(account, io);
       const factory = await deps.sessionFactory();
-      // --debug, or CONFAB_DEBUG=1 as the library reads it: either way through the sanitizer.
-      const wanted = global.debug || /^(1|true|yes|on)$/i.test(io.env.CONFAB_DEBUG?.trim() ?? '');
-      const debug = wanted ? (line: string) => io.stderr.write(`${sanitizeForTerminal(line)}\n`) : undefined;
+      const debug = wireLog(global, io);
       return factory({
         account,
         password,

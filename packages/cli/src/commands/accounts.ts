@@ -23,11 +23,10 @@ import {
   saveConfig,
 } from '../account.ts';
 import { UsageError } from '../args.ts';
-import type { CommandContext } from '../context.ts';
+import { type CommandContext, wireLog } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import type { Io } from '../output.ts';
 import { remote } from '../output.ts';
-import { sanitizeForTerminal } from '../sanitize.ts';
 import type { CliRegistrationField } from '../session-accounts.ts';
 import type {
   accountAdd,
@@ -53,12 +52,6 @@ function bareAccount(value: string, command: string): string {
     throw new UsageError(`the account must be user@domain, not '${value}'`, command);
   }
   return parsed;
-}
-
-/** The `--debug` / CONFAB_DEBUG wire log (sanitized), as a login gets it (context.ts). */
-function debugOf(ctx: Pick<CommandContext, 'global' | 'io'>): ((line: string) => void) | undefined {
-  const wanted = ctx.global.debug || /^(1|true|yes|on)$/i.test(ctx.io.env.CONFAB_DEBUG?.trim() ?? '');
-  return wanted ? (line) => ctx.io.stderr.write(`${sanitizeForTerminal(line)}\n`) : undefined;
 }
 
 /** Reads one line from a terminal (echoed). */
@@ -150,7 +143,12 @@ export async function runRegister(ctx: CommandContext<typeof register>): Promise
     io,
   );
   const { openRegistration } = await import('../library-accounts.ts');
-  const r = await openRegistration({ account, password, debug: debugOf(ctx), signal: ctx.signal });
+  const r = await openRegistration({
+    account,
+    password,
+    debug: wireLog(ctx.global, ctx.io),
+    signal: ctx.signal,
+  });
   try {
     const form = r.form;
     const known = new Set(form.fields.map((f) => f.name));
