@@ -151,6 +151,7 @@ export type {
   PresenceShow,
   PresenceType,
 } from './session/stanzas.ts';
+export { type EncodedOp, encodeOps } from './store/encode.ts';
 export { MemoryStore } from './store/memory.ts';
 export type { Store } from './store/types.ts';
 export { TlsCertificateError } from './transport/tls.ts';

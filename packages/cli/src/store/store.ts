@@ -14,28 +14,13 @@
  * grants the account to this process unless a live process holds it; the others run with
  * session state in memory (their history is still recorded).
  */
-import type { Store } from 'confab';
+import { type EncodedOp, encodeOps, type Store } from 'confab';
 import type { Db } from './db.ts';
 import { normalJid } from './history.ts';
 
 type StoreOp = Parameters<Store['apply']>[0][number];
 type Json = Exclude<Awaited<ReturnType<Store['get']>>, undefined>;
 type ListItem = Awaited<ReturnType<Store['list']>>[number];
-
-type Encoded =
-  | { op: 'set'; ns: string; key: string; text: string }
-  | { op: 'delete'; ns: string; key: string }
-  | { op: 'drop'; ns: string }
-  | { op: 'push'; list: string; key: string; text: string }
-  | { op: 'remove'; list: string; key: string }
-  | { op: 'clear'; list: string };
-
-function encode(value: Json): string {
-  const text = JSON.stringify(value);
-  // JSON.stringify returns undefined (not a string) for undefined and functions.
-  if (typeof text !== 'string') throw new TypeError('store values must be JSON');
-  return text;
-}
 
 export interface SqliteStoreOptions {
   /** What the library is told (store/types.ts `durable`). Default true. */
@@ -73,23 +58,9 @@ export class SqliteStore implements Store {
   }
 
   apply(ops: readonly StoreOp[]): Promise<void> {
-    let encoded: Encoded[];
+    let encoded: EncodedOp[];
     try {
-      encoded = ops.map((o): Encoded => {
-        switch (o.op) {
-          case 'set':
-            return { op: 'set', ns: o.ns, key: o.key, text: encode(o.value) };
-          case 'push':
-            return { op: 'push', list: o.list, key: o.key, text: encode(o.value) };
-          case 'delete':
-          case 'drop':
-          case 'remove':
-          case 'clear':
-            return o;
-          default:
-            throw new TypeError(`unknown store op ${(o as { op: unknown }).op}`);
-        }
-      });
+      encoded = encodeOps(ops);
       if (encoded.length === 0) return Promise.resolve();
       const account = this.account;
       const s = this.#s;

@@ -10,6 +10,7 @@
  * failing batch changes nothing (atomic), and it mutates synchronously inside the
  * call, so batches take effect in call order even when nobody awaits them.
  */
+import { type EncodedOp, encodeOps } from './encode.ts';
 import type { Json, ListItem, Store, StoreOp } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -20,21 +21,6 @@ export interface MemoryStoreOptions {
    * without a store uses `durable: false`, which spares the per-stanza writes.
    */
   durable?: boolean;
-}
-
-type Encoded =
-  | { op: 'set'; ns: string; key: string; text: string }
-  | { op: 'delete'; ns: string; key: string }
-  | { op: 'drop'; ns: string }
-  | { op: 'push'; list: string; key: string; text: string }
-  | { op: 'remove'; list: string; key: string }
-  | { op: 'clear'; list: string };
-
-function encode(value: Json): string {
-  const text = JSON.stringify(value);
-  // JSON.stringify returns undefined (not a string) for undefined and functions.
-  if (typeof text !== 'string') throw new TypeError('store values must be JSON');
-  return text;
 }
 
 /** A Store that lives in this process's memory. */
@@ -67,23 +53,9 @@ export class MemoryStore implements Store {
   }
 
   apply(ops: readonly StoreOp[]): Promise<void> {
-    let encoded: Encoded[];
+    let encoded: EncodedOp[];
     try {
-      encoded = ops.map((o): Encoded => {
-        switch (o.op) {
-          case 'set':
-            return { op: 'set', ns: o.ns, key: o.key, text: encode(o.value) };
-          case 'push':
-            return { op: 'push', list: o.list, key: o.key, text: encode(o.value) };
-          case 'delete':
-          case 'drop':
-          case 'remove':
-          case 'clear':
-            return o;
-          default:
-            throw new TypeError(`unknown store op ${(o as { op: unknown }).op}`);
-        }
-      });
+      encoded = encodeOps(ops);
     } catch (err) {
       return Promise.reject(err);
     }
