@@ -37,7 +37,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createProsodyAccount, randomPassword, uniqueUsername } from '../testbed/accounts.ts';
 import { startProsody } from '../testbed/prosody.ts';
 import type { Account, ServerInfo } from '../testbed/types.ts';
-import { gc, median, type Row, type Suite, type SuiteContext, type Table } from './harness.ts';
+import {
+  errText,
+  gc,
+  median,
+  type Row,
+  type Suite,
+  type SuiteContext,
+  sleep,
+  type Table,
+  withTimeout,
+} from './harness.ts';
 
 type Lib = 'confab-ws' | 'confab-tcp' | 'stanza-ws';
 const LIBS: Lib[] = ['confab-ws', 'confab-tcp', 'stanza-ws'];
@@ -49,20 +59,6 @@ const NAMES: Record<Lib, string> = {
 const GOAL = 1;
 const WARM_OCCUPANTS = 10;
 const NS_MUC = 'http://jabber.org/protocol/muc';
-
-const errText = (e: unknown): string =>
-  e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 // =============================================================================================
 // The populating connections: the least that is an occupant.

@@ -25,7 +25,15 @@ import { createClient, JXT } from 'stanza';
 import type { Element } from '../packages/confab/src/xml/element.ts';
 import { type ConfabParserModule, loadConfabParser } from './confab.ts';
 import { chunk, loadCorpus } from './corpus.ts';
-import { type Contestant, MiB, type Row, roundRobin, type Suite, type SuiteContext } from './harness.ts';
+import {
+  type Contestant,
+  errText,
+  MiB,
+  type Row,
+  roundRobin,
+  type Suite,
+  type SuiteContext,
+} from './harness.ts';
 
 const CHUNK_SEED = 0xc4a11e;
 const GOAL_CONFAB = 2.5;
@@ -45,8 +53,6 @@ interface Adapter {
 }
 
 const JABBER_CLIENT = 'jabber:client';
-const errText = (e: unknown): string =>
-  e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
 
 // ---------------------------------------------------------------------------------------------
 

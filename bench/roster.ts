@@ -57,7 +57,17 @@ import { createProsodyAccount, randomPassword, uniqueUsername } from '../testbed
 import { freePort } from '../testbed/ports.ts';
 import { startProsody } from '../testbed/prosody.ts';
 import type { Account, ServerInfo } from '../testbed/types.ts';
-import { gc, median, type Row, type Suite, type SuiteContext, type Table } from './harness.ts';
+import {
+  errText,
+  gc,
+  median,
+  type Row,
+  type Suite,
+  type SuiteContext,
+  sleep,
+  type Table,
+  withTimeout,
+} from './harness.ts';
 
 type Lib = 'confab-ws' | 'confab-tcp' | 'stanza-ws';
 const LIBS: Lib[] = ['confab-ws', 'confab-tcp', 'stanza-ws'];
@@ -70,20 +80,6 @@ const COMPONENT = 'contacts.localhost';
 const GROUPS = 40;
 /** The goal: at most stanza's time / heap (ahead of it). */
 const GOAL = 1;
-
-const errText = (e: unknown): string =>
-  e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const contactJid = (i: number): string => `c${i}@${COMPONENT}`;
 

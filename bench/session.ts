@@ -31,7 +31,17 @@ import { createProsodyAccount, randomPassword, uniqueUsername } from '../testbed
 import { startProsody } from '../testbed/prosody.ts';
 import type { Account, ServerInfo } from '../testbed/types.ts';
 import { FloorClient } from './floor-client.ts';
-import { gc, median, type Row, type Suite, type SuiteContext, type Table } from './harness.ts';
+import {
+  errText,
+  gc,
+  median,
+  type Row,
+  type Suite,
+  type SuiteContext,
+  sleep,
+  type Table,
+  withTimeout,
+} from './harness.ts';
 
 /** Dev filters: `CONFAB_BENCH_LIBS=floor,confab-tcp`, `CONFAB_BENCH_PHASES=online,throughput,memory`. */
 const only = <T extends string>(env: string | undefined, all: T[]): T[] =>
@@ -96,19 +106,6 @@ const roundsFor = (l: Lib, rounds: number): number =>
 const BODY = 'Wherefore art thou Romeo? Deny thy father and refuse thy name.';
 
 const isConfab = (l: Lib): boolean => l.startsWith('confab');
-const errText = (e: unknown): string =>
-  e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 // =============================================================================================
 // Worker side: the adapters. One `Conn` per connection, the same shape for every library.
